@@ -1,0 +1,45 @@
+"""The REST API's router and its one error shape.
+
+Every error answers `{"type": ..., "errors": [{"code", "detail", "attr"}]}` (drf-standardized-errors),
+including a business rule's `DomainError` (400) and a URL under /api/ that matches nothing (404).
+"""
+
+from django.http import JsonResponse
+from django.views import defaults
+from drf_standardized_errors.handler import ExceptionHandler as StandardExceptionHandler
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
+
+from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
+from hubs.errors import DomainError
+
+router = DefaultRouter()
+router.register("hubs", HubViewSet, basename="hub")
+router.register("companies", CompanyViewSet, basename="company")
+router.register("hs-codes", HSCodeViewSet, basename="hs-code")
+
+
+class ExceptionHandler(StandardExceptionHandler):
+    def convert_known_exceptions(self, exc):
+        if isinstance(exc, DomainError):
+            attr = exc.attr or api_settings.NON_FIELD_ERRORS_KEY
+            return exceptions.ValidationError({attr: [ErrorDetail(exc.detail, code=exc.code)]})
+        return super().convert_known_exceptions(exc)
+
+
+def _error(status, type_, code, detail):
+    return JsonResponse({"type": type_, "errors": [{"code": code, "detail": detail, "attr": None}]}, status=status)
+
+
+def not_found(request, exception):
+    if request.path.startswith("/api/"):
+        return _error(404, "client_error", "not_found", "No API endpoint at this address.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return _error(500, "server_error", "error", "A server error occurred.")
+    return defaults.server_error(request)

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ewtp.api import router
+from ewtp.health import healthz
+from hubs.api import MeView
+
+admin.site.site_header = "eHub officer console"
+admin.site.site_title = "eHub officer console"
+admin.site.index_title = "Your hub"
+
+handler404 = "ewtp.api.not_found"
+handler500 = "ewtp.api.server_error"
+
+urlpatterns = [
+    path("", include("hubs.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/me/", MeView.as_view(), name="api-me"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,156 @@
+"""The officer console: the Django admin, every page scoped to the officer's own hub."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from hubs.errors import DomainError
+from hubs.models import OFFICER_ROLES, ApiKey, AuditEvent, Company, HSCode, Hub, Membership, Role, User
+from hubs.scoping import actor_for_request
+from hubs.services import api_key_revoke, company_verify
+
+
+class TenantAdmin(admin.ModelAdmin):
+    """Base of every officer-console page over tenant-owned rows.
+
+    Rows are restricted to the actor; another hub's row answers 404. Officers and supervisors
+    read; changes go through admin actions that call services, so the default is read-only.
+    """
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(actor_for_request(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such row in your hub.")
+        return obj
+
+    def _serves_a_hub(self, request):
+        return request.user.is_superuser or actor_for_request(request).has_role(*OFFICER_ROLES)
+
+    def has_module_permission(self, request):
+        return self._serves_a_hub(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._serves_a_hub(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def run_service(self, request, service, rows, success, **kwargs):
+        """Call `service` on each row; report each refusal instead of failing the whole action."""
+        actor = actor_for_request(request)
+        done = 0
+        for row in rows:
+            try:
+                service(actor=actor, **{self.service_arg: row}, **kwargs)
+            except (DomainError, PermissionDenied) as error:
+                self.message_user(request, f"{row}: {error}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, success.format(count=done), messages.SUCCESS)
+
+
+@admin.register(Hub)
+class HubAdmin(TenantAdmin):
+    list_display = ["code", "name", "country", "currency", "timezone", "active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Company)
+class CompanyAdmin(TenantAdmin):
+    list_display = ["legal_name", "home_hub", "country", "registration_number", "home_currency", "verified"]
+    list_filter = ["verified", "home_hub"]
+    search_fields = ["legal_name", "registration_number"]
+    list_select_related = ["home_hub"]
+    actions = ["verify"]
+    service_arg = "company"
+
+    def has_verify_permission(self, request):
+        return request.user.is_superuser or actor_for_request(request).has_role(Role.HUB_SUPERVISOR)
+
+    @admin.action(description="Verify the selected companies", permissions=["verify"])
+    def verify(self, request, queryset):
+        self.run_service(request, company_verify, queryset, "{count} companies verified.")
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    list_display = ["user", "role", "company", "hub", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "company__legal_name", "hub__code"]
+    list_select_related = ["user", "company", "hub"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(TenantAdmin):
+    list_display = ["name", "prefix", "membership", "created", "expiry_date", "last_used_at", "revoked"]
+    list_filter = ["revoked"]
+    search_fields = ["name", "prefix"]
+    list_select_related = ["membership__user", "membership__company", "membership__hub"]
+    fields = ["name", "prefix", "membership", "issued_by", "created", "expiry_date", "last_used_at", "revoked"]
+    readonly_fields = fields
+    actions = ["revoke"]
+    service_arg = "api_key"
+
+    def has_add_permission(self, request):
+        return False  # keys are issued on the portal's API keys page, where the key is shown once
+
+    def has_revoke_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        self.run_service(request, api_key_revoke, queryset.filter(revoked=False), "{count} API keys revoked.")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantAdmin):
+    list_display = ["at", "actor_label", "verb", "target_type", "target_id", "hub", "company", "reason"]
+    list_filter = ["verb", "hub"]
+    search_fields = ["actor_label", "verb", "target_id", "reason"]
+    list_select_related = ["hub", "company", "target_type"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HSCode)
+class HSCodeAdmin(admin.ModelAdmin):
+    """The HS nomenclature: reference data every officer reads, nobody edits here."""
+
+    list_display = ["code", "description", "level", "section"]
+    list_filter = ["level", "section"]
+    search_fields = ["code", "description"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(User, UserAdmin)

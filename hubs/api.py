@@ -1,0 +1,126 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hubs.authentication import ApiKeyAuthentication
+from hubs.models import ApiKey, Company, HSCode, Hub, Membership
+from hubs.scoping import actor_for_request
+from hubs.selectors import hs_code_validate, hs_codes_search, hubs_directory
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: the key shown once when it was issued.",
+        }
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """Base of every viewset over tenant-owned rows: the queryset is restricted to the request's actor."""
+
+    def get_queryset(self):
+        return super().get_queryset().restrict(actor_for_request(self.request))
+
+
+class HubSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code")
+
+    class Meta:
+        model = Hub
+        fields = ["code", "name", "country", "currency", "timezone"]
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code")
+    home_hub = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Company
+        fields = ["id", "legal_name", "country", "home_hub", "registration_number", "home_currency", "verified"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    company = CompanySerializer()
+    hub = HubSerializer()
+
+    class Meta:
+        model = Membership
+        fields = ["role", "company", "hub"]
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "prefix", "created", "expiry_date"]
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    api_key = ApiKeySerializer(allow_null=True)
+    memberships = MembershipSerializer(many=True)
+
+
+class MeView(APIView):
+    """Who the request acts as: the user, the API key if one is used, and the memberships in force."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(actor_for_request(request)).data)
+
+
+class HubViewSet(viewsets.ReadOnlyModelViewSet):
+    """The directory of active hubs, looked up by code (`HGH`)."""
+
+    serializer_class = HubSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+    def get_queryset(self):
+        return hubs_directory()
+
+
+class CompanyViewSet(TenantViewSet, viewsets.ReadOnlyModelViewSet):
+    """The companies the actor may see: its own, or those registered at the hub it serves."""
+
+    queryset = Company.objects.select_related("home_hub")
+    serializer_class = CompanySerializer
+    filterset_fields = ["verified", "home_hub__code"]
+
+
+class HSCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HSCode
+        fields = ["code", "description", "level", "parent", "section"]
+
+
+@extend_schema(parameters=[OpenApiParameter("q", str, description="Code prefix (`3304`) or words (`lipstick`)")])
+class HSCodeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The Harmonized System 2022: search by code prefix or by words of the description."""
+
+    serializer_class = HSCodeSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"\d{2}|\d{4}|\d{6}"
+
+    def get_queryset(self):
+        return hs_codes_search(self.request.query_params.get("q"))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("code", str, required=True, description="6-digit subheading or 8-10 digit code")],
+        responses=inline_serializer(
+            "HSCodeValidation", {"code": serializers.CharField(), "subheading": HSCodeSerializer()}
+        ),
+    )
+    @action(detail=False)
+    def validate(self, request):
+        """Check a goods code: a 6-digit subheading that exists, or a national 8–10 digit code extending one."""
+        code, subheading = hs_code_validate(request.query_params.get("code", ""), attr="code")
+        return Response({"code": code, "subheading": HSCodeSerializer(subheading).data})

@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from hubs.models import ApiKey, Company, Hub, Membership, Role, User
+from hubs.scoping import actor_for
+from hubs.services import api_key_issue
+
+DEMO_PASSWORD = "ehub-demo-2026"
+# Public on purpose, like the demo password: the seed runs only with DEBUG on.
+DEMO_API_KEY = "demoyiwu.YiwuBrightCraftsErpDemoKey00001"
+
+HUBS = [
+    ("HGH", "Hangzhou Cross-border E-commerce Zone", "CN", "CNY", "Asia/Shanghai"),
+    ("MYS", "Malaysia Digital Free Trade Zone", "MY", "MYR", "Asia/Kuala_Lumpur"),
+    ("YIW", "Yiwu International Trade Zone", "CN", "CNY", "Asia/Shanghai"),
+]
+
+# (seller admin username, legal name, country, home hub, registration number, home currency)
+COMPANIES = [
+    ("westlake-tea", "Hangzhou West Lake Tea Co., Ltd.", "CN", "HGH", "91330106MA2H4T0E1X", "CNY"),
+    ("silkroad-beauty", "Zhejiang Silk Road Cosmetics Co., Ltd.", "CN", "HGH", "91330108MA2J7C3K5P", "CNY"),
+    ("penang-batik", "Penang Batik Sdn. Bhd.", "MY", "MYS", "201901012345", "MYR"),
+    ("selangor-durian", "Selangor Durian Delights Sdn. Bhd.", "MY", "MYS", "202001034567", "MYR"),
+    ("yiwu-crafts", "Yiwu Bright Crafts Trading Co., Ltd.", "CN", "YIW", "91330782MA2E8B6L2Q", "CNY"),
+    ("yiwu-toys", "Yiwu Little Star Toys Co., Ltd.", "CN", "YIW", "91330782MA2F1S9T7R", "CNY"),
+]
+
+INTEGRATOR = ("yiwu-erp", "yiwu-crafts", "Yiwu Bright Crafts ERP")
+
+
+class Command(BaseCommand):
+    help = "Load the demo hubs, SMEs, officers and an integrator API key. Running it again changes nothing."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo creates users with a public demo password: it runs only with DEBUG on.")
+        with transaction.atomic():
+            created = self.seed()
+        self.stdout.write(f"Demo data: {created} rows created ({'first run' if created else 'already loaded'}).")
+        self.print_logins()
+
+    def seed(self):
+        created = 0
+        hubs = {}
+        for code, name, country, currency, tz in HUBS:
+            hubs[code], new = Hub.objects.get_or_create(
+                code=code, defaults={"name": name, "country": country, "currency": currency, "timezone": tz}
+            )
+            created += new
+            for role in (Role.HUB_OFFICER, Role.HUB_SUPERVISOR):
+                created += self.member(f"{code.lower()}-{role.split('_')[1]}", role, hub=hubs[code], is_staff=True)
+        companies = {}
+        for username, legal_name, country, hub, registration, currency in COMPANIES:
+            companies[username], new = Company.objects.get_or_create(
+                country=country,
+                registration_number=registration,
+                defaults={"legal_name": legal_name, "home_hub": hubs[hub], "home_currency": currency},
+            )
+            created += new
+            created += self.member(username, Role.SELLER_ADMIN, company=companies[username])
+        username, company_key, key_name = INTEGRATOR
+        created += self.member(username, Role.INTEGRATOR, company=companies[company_key])
+        if not ApiKey.objects.filter(prefix=DEMO_API_KEY.partition(".")[0]).exists():
+            seller_admin = User.objects.get(username=company_key)
+            membership = Membership.objects.get(user__username=username, company=companies[company_key])
+            api_key_issue(actor=actor_for(seller_admin), membership=membership, name=key_name, key=DEMO_API_KEY)
+            created += 1
+        return created
+
+    def member(self, username, role, *, company=None, hub=None, is_staff=False):
+        user, new_user = User.objects.get_or_create(username=username, defaults={"is_staff": is_staff})
+        if new_user:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        _, new_membership = Membership.objects.get_or_create(user=user, role=role, company=company, hub=hub)
+        return new_user + new_membership
+
+    def print_logins(self):
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+        self.stdout.write("  Portal   http://127.0.0.1:8000/")
+        for username, legal_name, *_ in COMPANIES:
+            self.stdout.write(f"    {username:<16} seller admin of {legal_name}")
+        self.stdout.write("  Officer console   http://127.0.0.1:8000/admin/")
+        for code, name, *_ in HUBS:
+            self.stdout.write(f"    {code.lower()}-officer / {code.lower()}-supervisor   {name}")
+        self.stdout.write("  REST API   http://127.0.0.1:8000/api/docs/")
+        self.stdout.write(f"    Authorization: Api-Key {DEMO_API_KEY}   ({INTEGRATOR[2]})")

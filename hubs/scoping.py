@@ -1,0 +1,86 @@
+"""Tenant scoping: the one place that turns an actor into the rows it may see.
+
+Every tenant-owned model names the lookup from itself to its company (`tenant_company`) and to its
+hub (`tenant_hub`). An actor sees a row when it is a member of the row's company, or serves the
+row's hub (officer, supervisor or hub system). Selectors, the base API viewset and the base
+ModelAdmin all call `restrict`, so isolation is one mechanism.
+"""
+
+import operator
+from dataclasses import dataclass, field
+from functools import reduce
+
+from django.db import models
+from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with its memberships, or an API key with just its own membership."""
+
+    user: object
+    memberships: tuple = ()
+    api_key: object = None
+    is_superuser: bool = False
+    company_ids: frozenset = field(init=False)
+    hub_ids: frozenset = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "company_ids", frozenset(m.company_id for m in self.memberships if m.company_id))
+        object.__setattr__(self, "hub_ids", frozenset(m.hub_id for m in self.memberships if m.hub_id))
+
+    @property
+    def label(self):
+        if self.api_key is not None:
+            return f"{self.user} (API key {self.api_key.prefix})"
+        return str(self.user)
+
+    def roles_at(self, tenant):
+        """The roles this actor holds at a company or hub (an object with `_meta`)."""
+        attr = "company_id" if tenant._meta.model_name == "company" else "hub_id"
+        return {m.role for m in self.memberships if getattr(m, attr) == tenant.pk}
+
+    def has_role(self, *roles):
+        return any(m.role in roles for m in self.memberships)
+
+
+def actor_for(user, api_key=None):
+    """The actor of a user (all its memberships) or of an API key (its membership only)."""
+    if api_key is not None:
+        return Actor(user=user, memberships=(api_key.membership,), api_key=api_key)
+    if not user.is_authenticated:
+        return Actor(user=user)
+    memberships = tuple(user.memberships.select_related("company__home_hub", "hub").order_by("pk"))
+    return Actor(user=user, memberships=memberships, is_superuser=user.is_superuser)
+
+
+def actor_for_request(request):
+    """The request's actor, computed once per request."""
+    if not hasattr(request, "_actor"):
+        api_key = getattr(request, "auth", None)
+        request._actor = actor_for(request.user, api_key if _is_api_key(api_key) else None)
+    return request._actor
+
+
+def _is_api_key(auth):
+    return auth is not None and hasattr(auth, "membership_id")
+
+
+def restrict(queryset, actor):
+    """The rows of `queryset` that `actor` may see."""
+    if actor.is_superuser:
+        return queryset
+    model = queryset.model
+    visible = []
+    if model.tenant_company and actor.company_ids:
+        visible.append(Q(**{f"{model.tenant_company}__in": actor.company_ids}))
+    if model.tenant_hub and actor.hub_ids:
+        visible.append(Q(**{f"{model.tenant_hub}__in": actor.hub_ids}))
+    if not visible:
+        return queryset.none()
+    return queryset.filter(reduce(operator.or_, visible))
+
+
+class TenantQuerySet(models.QuerySet):
+    def restrict(self, actor):
+        return restrict(self, actor)

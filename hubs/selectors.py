@@ -1,0 +1,89 @@
+import re
+
+from django.db.models import Q
+
+from hubs.errors import DomainError
+from hubs.models import ApiKey, AuditEvent, Company, HSCode, Hub, Membership, Role
+from hubs.scoping import restrict
+
+
+def hubs_directory():
+    """The active hubs: a public directory every signed-in actor may read."""
+    return Hub.objects.filter(active=True)
+
+
+def hubs_for(actor):
+    return restrict(Hub.objects.all(), actor)
+
+
+def companies_for(actor):
+    return restrict(Company.objects.select_related("home_hub"), actor)
+
+
+def memberships_for(actor):
+    return restrict(Membership.objects.select_related("user", "company", "hub"), actor)
+
+
+def api_keys_for(actor):
+    return restrict(ApiKey.objects.select_related("membership__user", "membership__company", "membership__hub"), actor)
+
+
+def integrator_memberships_managed_by(actor):
+    """The integrator memberships whose API keys this actor may issue and revoke."""
+    if actor.api_key is not None:
+        return Membership.objects.none()
+    if actor.is_superuser:
+        return Membership.objects.filter(role=Role.INTEGRATOR).select_related("user", "company", "hub")
+    admin_of = [m.company_id for m in actor.memberships if m.role == Role.SELLER_ADMIN]
+    supervisor_of = [m.hub_id for m in actor.memberships if m.role == Role.HUB_SUPERVISOR]
+    return Membership.objects.filter(
+        Q(company__in=admin_of) | Q(hub__in=supervisor_of) | Q(user=actor.user),
+        role=Role.INTEGRATOR,
+    ).select_related("user", "company", "hub")
+
+
+def audit_events_for(actor):
+    return restrict(AuditEvent.objects.select_related("hub", "company", "target_type"), actor)
+
+
+HS_CODE_SHAPE = re.compile(r"^(\d{6}|\d{8,10})$")
+
+
+def hs_code_normalize(raw):
+    """`3304.99.00` and `3304 99 00` are written as `33049900`."""
+    return re.sub(r"[\s.]", "", raw or "")
+
+
+def hs_code_validate(raw, *, attr="hs_code"):
+    """A goods code, normalized, and the HS 2022 subheading it falls under.
+
+    A code is a 6-digit subheading that exists, or a national 8–10 digit code that extends one.
+    """
+    code = hs_code_normalize(raw)
+    if not HS_CODE_SHAPE.match(code):
+        raise DomainError(
+            f"“{raw}” is not an HS code: give a 6-digit subheading such as 330499, "
+            "or a national code of 8 to 10 digits that extends one.",
+            code="hs_code_malformed",
+            attr=attr,
+        )
+    subheading = HSCode.objects.filter(code=code[:6], level=6).first()
+    if subheading is None:
+        raise DomainError(
+            f"{code[:6]} is not a subheading of the Harmonized System 2022.", code="hs_code_unknown", attr=attr
+        )
+    return code, subheading
+
+
+def hs_codes_search(query):
+    """HS rows whose code starts with the digits of `query`, or whose description holds each of its words."""
+    query = (query or "").strip()
+    rows = HSCode.objects.all()
+    if not query:
+        return rows
+    digits = hs_code_normalize(query)
+    if digits.isdigit():
+        return rows.filter(code__startswith=digits[:6])
+    for word in query.split():
+        rows = rows.filter(description__icontains=word)
+    return rows
