@@ -1,6 +1,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from rest_framework_api_key.crypto import concatenate
 
 from hubs.errors import DomainError
@@ -50,6 +51,8 @@ def api_key_issue(*, actor, membership, name, expires_at=None, key=None):
     name = (name or "").strip()
     if not name:
         raise DomainError("Give the key a name that says where it is used.", code="required", attr="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("A key's expiry must lie in the future.", code="expiry_in_past", attr="expires_at")
     generator = ApiKey.objects.key_generator
     if key is None:
         key, prefix, hashed_key = generator.generate()

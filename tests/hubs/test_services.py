@@ -70,6 +70,18 @@ def test_a_key_needs_a_name(hgh):
     assert not ApiKey.objects.exists()
 
 
+def test_a_key_cannot_expire_in_the_past(hgh):
+    with pytest.raises(DomainError) as error:
+        api_key_issue(
+            actor=actor_for(hgh.seller_admin.user),
+            membership=hgh.company_integrator,
+            name="ERP",
+            expires_at=timezone.now() - timedelta(minutes=1),
+        )
+    assert error.value.attr == "expires_at"
+    assert not ApiKey.objects.exists()
+
+
 def test_revoking_is_final_and_audited(hgh):
     api_key, _ = issue_key(hgh.seller_admin, hgh.company_integrator)
     actor = actor_for(hgh.seller_admin.user)
