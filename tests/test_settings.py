@@ -9,8 +9,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(args, **env):
-    """Run `args` in a fresh interpreter with only `env` for DEBUG, SECRET_KEY and ALLOWED_HOSTS."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}}
+    """Run `args` in a fresh interpreter with only `env` for DEBUG, SECRET_KEY and ALLOWED_HOSTS.
+
+    The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is left out too: production never sets it.
+    """
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
