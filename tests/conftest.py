@@ -1,5 +1,6 @@
 import pytest
 
+from ewtp.celery import app as celery_app
 from tests.tenants import make_tenant
 
 
@@ -17,3 +18,12 @@ def hgh(db):
 @pytest.fixture
 def mys(db):
     return make_tenant("MYS", "MY", "MYR", "Asia/Kuala_Lumpur")
+
+
+@pytest.fixture
+def unreachable_broker():
+    """Point the app at a port where no broker listens, as when Redis is down."""
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    yield
+    celery_app.conf.broker_url = original

@@ -85,6 +85,14 @@ def test_a_deactivated_integrator_keys_stop_working(hgh):
     assert key_client(key).get("/api/v1/me/").status_code == 401
 
 
+def test_a_key_works_while_the_broker_is_down(hgh, unreachable_broker, django_capture_on_commit_callbacks):
+    _, key = issue_key(hgh.seller_admin, hgh.company_integrator)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = key_client(key).get("/api/v1/me/")
+    assert response.status_code == 200
+    assert len(callbacks) == 1  # the last-use stamp was attempted, failed, and was logged, not raised
+
+
 def test_no_credentials_is_401_with_the_error_shape(db, client):
     response = client.get("/api/v1/companies/")
     assert response.status_code == 401
