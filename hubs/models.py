@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
+from hubs import tariff
 from hubs.scoping import TenantQuerySet
 
 
@@ -195,3 +196,171 @@ class HSCode(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.description}"
+
+
+class RuleSetStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class RuleSet(models.Model):
+    """One version of a hub's duty and tax rules. A draft is edited; a published version never changes.
+
+    The version in force on a date is the published one with the latest `effective_from` on or before it.
+    """
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="rule_sets")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=RuleSetStatus.choices, default=RuleSetStatus.DRAFT)
+    effective_from = models.DateField(null=True, blank=True, help_text="Set when published.")
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    import_rules = models.CharField(max_length=20, choices=tariff.ImportRules.choices)
+    notes = models.TextField(blank=True, help_text="Sources, and which figures are UNVERIFIED.")
+    cbec_order_limit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cbec_annual_limit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cbec_tax_factor = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True, help_text="Share of statutory VAT and CT, e.g. 0.7."
+    )
+    de_minimis_threshold = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    de_minimis_includes_freight = models.BooleanField(default=True)
+    lvg_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    lvg_threshold = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    market_procurement_cap = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Most value one declaration may hold."
+    )
+    market_procurement_cap_currency = models.CharField(max_length=3, choices=currency_choices, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = "hub"
+    tenant_company = None
+
+    class Meta:
+        ordering = ["hub__code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "version"], name="rule_set_version_unique"),
+            models.UniqueConstraint(
+                fields=["hub", "effective_from"],
+                condition=Q(status="published"),
+                name="rule_set_one_published_per_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(effective_from__isnull=False),
+                name="rule_set_published_has_effective_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hub.code} rules v{self.version} ({self.get_status_display()})"
+
+    @property
+    def is_published(self):
+        return self.status == RuleSetStatus.PUBLISHED
+
+    def save(self, *args, **kwargs):
+        if self.pk and RuleSet.objects.filter(pk=self.pk, status=RuleSetStatus.PUBLISHED).exists():
+            raise ValidationError("A published rule set never changes: copy it to a new draft.")
+        super().save(*args, **kwargs)
+
+    def as_rules(self):
+        """The calculator's view of this version (rates must be loaded, e.g. by prefetch)."""
+        return tariff.Rules(
+            hub=self.hub.code,
+            version=self.version,
+            currency=self.hub.currency,
+            import_rules=self.import_rules,
+            rates=tuple(rate.as_rate_rule() for rate in self.rates.all()),
+            cbec_order_limit=self.cbec_order_limit,
+            cbec_annual_limit=self.cbec_annual_limit,
+            cbec_tax_factor=self.cbec_tax_factor,
+            de_minimis_threshold=self.de_minimis_threshold,
+            de_minimis_includes_freight=self.de_minimis_includes_freight,
+            lvg_rate=self.lvg_rate,
+            lvg_threshold=self.lvg_threshold,
+        )
+
+
+def validate_rate(value):
+    if not 0 <= value < 1:
+        raise ValidationError("A rate is a fraction from 0 up to 1, such as 0.13 for 13%.")
+
+
+class RateRow(models.Model):
+    """Rates for the HS codes starting with `hs_prefix` in one rule set; the longest prefix wins, "" is the default."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rates")
+    hs_prefix = models.CharField(max_length=10, blank=True, validators=[RegexValidator(r"^\d*$", "Digits only.")])
+    duty_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0, validators=[validate_rate])
+    vat_rate = models.DecimalField(
+        max_digits=5, decimal_places=4, default=0, validators=[validate_rate], help_text="Import VAT or sales tax."
+    )
+    consumption_tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0, validators=[validate_rate])
+    consumption_tax_min_unit_price = models.JSONField(
+        default=dict, blank=True, help_text='Prices per unit from which the consumption tax applies: {"g": "10"}.'
+    )
+    cbec_positive_list = models.BooleanField(default=True)
+    export_refund_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0, validators=[validate_rate])
+    admissibility = models.CharField(
+        max_length=20,
+        choices=[(a.value, a.label) for a in tariff.Admissibility if a != tariff.Admissibility.NOT_ON_POSITIVE_LIST],
+        default=tariff.Admissibility.ALLOWED,
+    )
+    de_minimis_excluded = models.BooleanField(default=False)
+    note = models.CharField(max_length=200, blank=True, help_text="What the row covers; UNVERIFIED where it is.")
+
+    class Meta:
+        ordering = ["hs_prefix"]
+        constraints = [models.UniqueConstraint(fields=["rule_set", "hs_prefix"], name="rate_row_prefix_unique")]
+
+    def __str__(self):
+        return f"{self.hs_prefix or 'default'} in {self.rule_set}"
+
+    def save(self, *args, **kwargs):
+        if RuleSet.objects.filter(pk=self.rule_set_id, status=RuleSetStatus.PUBLISHED).exists():
+            raise ValidationError("The rates of a published rule set never change: copy it to a new draft.")
+        super().save(*args, **kwargs)
+
+    def as_rate_rule(self):
+        return tariff.RateRule(
+            hs_prefix=self.hs_prefix,
+            duty_rate=self.duty_rate,
+            vat_rate=self.vat_rate,
+            consumption_tax_rate=self.consumption_tax_rate,
+            consumption_tax_min_unit_price=self.consumption_tax_min_unit_price,
+            cbec_positive_list=self.cbec_positive_list,
+            export_refund_rate=self.export_refund_rate,
+            admissibility=self.admissibility,
+            de_minimis_excluded=self.de_minimis_excluded,
+        )
+
+
+class QuotaEntry(models.Model):
+    """A movement of a consumer's annual CBEC quota at a hub: a use at import release, a restore on a return."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    consumer_hash = models.CharField(max_length=64, db_index=True)
+    year = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Positive: a use; negative: a restore.")
+    reference = models.CharField(max_length=64, help_text="The order this movement belongs to.")
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = "hub"
+    tenant_company = None
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["hub", "consumer_hash", "year"])]
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key`, replayed for the same key and body."""
+
+    principal = models.CharField(max_length=200, help_text="Who sent it: an API key or a user.")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the method, path and body.")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")]

@@ -1,9 +1,21 @@
 import re
+from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from hubs.errors import DomainError
-from hubs.models import ApiKey, AuditEvent, Company, HSCode, Hub, Membership, Role
+from hubs.models import (
+    ApiKey,
+    AuditEvent,
+    Company,
+    HSCode,
+    Hub,
+    Membership,
+    QuotaEntry,
+    Role,
+    RuleSet,
+    RuleSetStatus,
+)
 from hubs.scoping import restrict
 
 
@@ -87,3 +99,24 @@ def hs_codes_search(query):
     for word in query.split():
         rows = rows.filter(description__icontains=word)
     return rows
+
+
+def rule_set_in_force(hub, on_date):
+    """The published rule set of `hub` in force on `on_date`, its rates loaded; None before the first one."""
+    return (
+        RuleSet.objects.filter(hub=hub, status=RuleSetStatus.PUBLISHED, effective_from__lte=on_date)
+        .select_related("hub")
+        .prefetch_related("rates")
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def rule_sets_for(actor):
+    return restrict(RuleSet.objects.select_related("hub"), actor)
+
+
+def consumer_year_usage(hub, consumer_hash, year):
+    """How much of the annual CBEC limit a consumer has used at `hub` in `year`."""
+    total = QuotaEntry.objects.filter(hub=hub, consumer_hash=consumer_hash, year=year).aggregate(total=Sum("amount"))
+    return total["total"] or Decimal(0)

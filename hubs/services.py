@@ -1,11 +1,15 @@
+from zoneinfo import ZoneInfo
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from rest_framework_api_key.crypto import concatenate
 
 from hubs.errors import DomainError
-from hubs.models import ApiKey, AuditEvent, Company, Role
+from hubs.models import ApiKey, AuditEvent, Company, Hub, RateRow, Role, RuleSet, RuleSetStatus
+from hubs.rule_data import RULE_SETS
 from hubs.selectors import integrator_memberships_managed_by
 
 
@@ -103,3 +107,88 @@ def company_verify(*, actor, company, reason=""):
         company.save(update_fields=["verified"])
         audit_event_record(actor=actor, verb="company.verified", target=company, reason=reason)
     return company
+
+
+def _require_supervisor(actor, hub):
+    if not actor.is_superuser and Role.HUB_SUPERVISOR not in actor.roles_at(hub):
+        raise PermissionDenied(f"Only a supervisor of {hub.code} may change its rule sets.")
+
+
+def rule_set_copy_to_draft(*, actor, rule_set):
+    """A new draft version of the hub's rules, starting from `rule_set` with all its rates."""
+    _require_supervisor(actor, rule_set.hub)
+    with transaction.atomic():
+        Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # one new version number at a time
+        latest = RuleSet.objects.filter(hub=rule_set.hub).aggregate(latest=Max("version"))["latest"]
+        draft = RuleSet.objects.get(pk=rule_set.pk)
+        rates = list(draft.rates.all())
+        draft.pk = None
+        draft.version = latest + 1
+        draft.status = RuleSetStatus.DRAFT
+        draft.effective_from = None
+        draft.published_at = None
+        draft.save()
+        for rate in rates:
+            rate.pk = None
+            rate.rule_set = draft
+        RateRow.objects.bulk_create(rates)
+        audit_event_record(actor=actor, verb="rule_set.drafted", target=draft, data={"from_version": rule_set.version})
+    return draft
+
+
+def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
+    """Publish a draft, in force from `effective_from`; from then on it never changes.
+
+    Officers publish from today on: a past date would rewrite what earlier quotes were told.
+    `historical` is for loading past versions from the reference facts, as `seed_demo` does.
+    """
+    if actor is not None:
+        _require_supervisor(actor, rule_set.hub)
+    today = timezone.localdate(timezone=ZoneInfo(rule_set.hub.timezone))
+    if effective_from is None:
+        raise DomainError("Give the date the rules take effect.", code="required", attr="effective_from")
+    if effective_from < today and not historical:
+        raise DomainError(
+            f"Rules take effect today ({today}) or later, not {effective_from}.",
+            code="effective_in_past",
+            attr="effective_from",
+        )
+    with transaction.atomic():
+        rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        if rule_set.is_published:
+            raise DomainError(f"{rule_set} is already published.", code="already_published")
+        if not rule_set.rates.filter(hs_prefix="").exists():
+            raise DomainError("A rule set needs a default rate row (empty HS prefix).", code="no_default_rate")
+        published = RuleSet.objects.filter(hub=rule_set.hub, status=RuleSetStatus.PUBLISHED)
+        if published.filter(effective_from=effective_from).exists():
+            raise DomainError(
+                f"Another version of {rule_set.hub.code} already takes effect on {effective_from}.",
+                code="effective_date_taken",
+                attr="effective_from",
+            )
+        rule_set.status = RuleSetStatus.PUBLISHED
+        rule_set.effective_from = effective_from
+        rule_set.published_at = timezone.now()
+        rule_set.save(update_fields=["status", "effective_from", "published_at"])
+        audit_event_record(
+            actor=actor, verb="rule_set.published", target=rule_set, data={"effective_from": str(effective_from)}
+        )
+    return rule_set
+
+
+def rule_sets_load_reference(*, hub):
+    """Publish the reference rule-set versions of a demo hub (`hubs.rule_data`), unless it has rule sets."""
+    if hub.rule_sets.exists() or hub.code not in RULE_SETS:
+        return []
+    published = []
+    for version, (effective_from, import_rules, params, rates, notes) in enumerate(RULE_SETS[hub.code], start=1):
+        with transaction.atomic():
+            rule_set = RuleSet.objects.create(
+                hub=hub, version=version, import_rules=import_rules, notes=notes, **params
+            )
+            RateRow.objects.bulk_create(
+                RateRow(rule_set=rule_set, hs_prefix=prefix, note=note, **fields) for prefix, fields, note in rates
+            )
+            rule_set = rule_set_publish(actor=None, rule_set=rule_set, effective_from=effective_from, historical=True)
+            published.append(rule_set)
+    return published

@@ -1,0 +1,407 @@
+"""The tariff calculator: basket + the destination hub's rules + the consumer's year → duties and taxes.
+
+Pure: no database access. The caller loads the rule set in force (`hubs.selectors.rule_set_in_force`)
+and the consumer's usage of the annual limit, and passes them in. Every tax of every line is computed
+in Decimal and rounded half-up to the currency's minor unit; a total is the sum of rounded figures.
+"""
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+
+from hubs.errors import DomainError
+from hubs.money import round_money
+
+ZERO = Decimal(0)
+
+
+class ImportRules(models.TextChoices):
+    """The family of import rules a hub applies; its parameters live on the rule set."""
+
+    CHINA_CBEC = "china_cbec", "China cross-border e-commerce retail import"
+    MALAYSIA_DFTZ = "malaysia_dftz", "Malaysia Digital Free Trade Zone"
+
+
+class Regime(models.TextChoices):
+    CBEC_RETAIL = "cbec_retail", "CBEC retail import"
+    GENERAL_TRADE = "general_trade", "General trade import"
+    DE_MINIMIS = "de_minimis", "De minimis"
+    LOW_VALUE_GOODS = "low_value_goods", "Low-value goods"
+
+
+class TaxKind(models.TextChoices):
+    DUTY = "duty", "Customs duty"
+    VAT = "vat", "Import VAT"
+    CONSUMPTION_TAX = "consumption_tax", "Consumption tax"
+    SALES_TAX = "sales_tax", "Sales tax"
+    LVG_TAX = "lvg_tax", "Low-value goods tax"
+
+
+class Admissibility(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    PERMIT_REQUIRED = "permit_required", "Permit required"
+    NOT_ON_POSITIVE_LIST = "not_on_positive_list", "Not on the positive list"
+    PROHIBITED = "prohibited", "Prohibited"
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """Rates for the HS codes that start with `hs_prefix` ("" is the hub's default row)."""
+
+    hs_prefix: str
+    duty_rate: Decimal = ZERO
+    vat_rate: Decimal = ZERO  # import VAT in China, sales tax in Malaysia
+    consumption_tax_rate: Decimal = ZERO
+    # The consumption tax applies only from these prices per unit of measure ({"g": 10, "piece": 15});
+    # empty: it always applies.
+    consumption_tax_min_unit_price: dict = field(default_factory=dict)
+    cbec_positive_list: bool = True
+    export_refund_rate: Decimal = ZERO
+    admissibility: str = Admissibility.ALLOWED
+    de_minimis_excluded: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A published rule-set version of one hub, as the calculator needs it."""
+
+    hub: str
+    version: int
+    currency: str
+    import_rules: str
+    rates: tuple
+    cbec_order_limit: Decimal | None = None
+    cbec_annual_limit: Decimal | None = None
+    cbec_tax_factor: Decimal | None = None
+    de_minimis_threshold: Decimal | None = None
+    de_minimis_includes_freight: bool = True
+    lvg_rate: Decimal | None = None
+    lvg_threshold: Decimal | None = None
+
+    def rate_for(self, hs_code):
+        """The rate row with the longest prefix of `hs_code`."""
+        matches = [rate for rate in self.rates if hs_code.startswith(rate.hs_prefix)]
+        if not matches:
+            raise DomainError(f"Rule set {self.hub} v{self.version} has no rate for HS {hs_code}.", code="no_rate")
+        return max(matches, key=lambda rate: len(rate.hs_prefix))
+
+    def admissibility(self, hs_code):
+        """Whether goods of `hs_code` may be sold into this hub, and why not."""
+        rate = self.rate_for(hs_code)
+        if rate.admissibility != Admissibility.ALLOWED:
+            return Admissibility(rate.admissibility)
+        if self.import_rules == ImportRules.CHINA_CBEC and not rate.cbec_positive_list:
+            return Admissibility.NOT_ON_POSITIVE_LIST
+        return Admissibility.ALLOWED
+
+
+@dataclass(frozen=True)
+class Measure:
+    quantity: Decimal
+    unit: str  # g, ml, kg, l, piece
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    hs_code: str
+    quantity: int
+    unit_price: Decimal
+    measure: Measure = Measure(Decimal(1), "piece")
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Basket:
+    currency: str
+    lines: tuple
+    freight: Decimal = ZERO
+    insurance: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Tax:
+    kind: str
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True)
+class LineAssessment:
+    line: BasketLine
+    value: Decimal  # goods: quantity × unit price
+    freight_share: Decimal  # this line's share of freight and insurance
+    taxes: tuple
+
+    @property
+    def taxes_total(self):
+        return sum((tax.amount for tax in self.taxes), ZERO)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    regime: str
+    hub: str
+    version: int
+    currency: str
+    lines: tuple
+    goods: Decimal
+    freight: Decimal
+    insurance: Decimal
+    duties_and_taxes: Decimal
+    total: Decimal
+    quota_counted: Decimal  # what this order adds to the consumer's annual CBEC usage
+    explanation: str
+
+
+def _pct(rate):
+    return f"{(rate * 100).normalize():f}%"
+
+
+def _validate(basket):
+    if not basket.lines:
+        raise DomainError("A basket needs at least one line.", code="empty_basket", attr="lines")
+    for i, line in enumerate(basket.lines):
+        if not isinstance(line.quantity, int) or line.quantity <= 0:
+            raise DomainError("Quantity must be a whole number above zero.", code="invalid_quantity", attr=f"lines.{i}")
+        if line.unit_price <= 0:
+            raise DomainError("Unit price must be above zero.", code="invalid_price", attr=f"lines.{i}")
+        if line.measure.quantity <= 0:
+            raise DomainError("Unit measure must be above zero.", code="invalid_measure", attr=f"lines.{i}")
+    if basket.freight < 0 or basket.insurance < 0:
+        raise DomainError("Freight and insurance cannot be negative.", code="invalid_freight", attr="freight")
+
+
+def _refuse_inadmissible(basket, rules):
+    for i, line in enumerate(basket.lines):
+        verdict = rules.admissibility(line.hs_code)
+        if verdict != Admissibility.ALLOWED:
+            raise DomainError(
+                f"HS {line.hs_code} cannot be sold into {rules.hub}: {verdict.label.lower()}.",
+                code=verdict.value,
+                attr=f"lines.{i}",
+            )
+
+
+def _freight_shares(values, extra, currency):
+    """Split freight and insurance over the lines in proportion to their value; the shares add up exactly."""
+    total = sum(values, ZERO)
+    shares = [round_money(extra * value / total, currency) for value in values[:-1]]
+    return [*shares, extra - sum(shares, ZERO)]
+
+
+# Measures in kilograms and litres are compared per gram and per millilitre.
+BASE_UNITS = {"kg": ("g", 1000), "l": ("ml", 1000)}
+
+
+def _consumption_tax_applies(rate, line):
+    """Cosmetics are taxed only from a price per unit of measure (CNY 10 per g or ml, 15 per piece).
+
+    With no thresholds, or none for the line's unit of measure, the tax applies.
+    """
+    thresholds = rate.consumption_tax_min_unit_price
+    unit, per = BASE_UNITS.get(line.measure.unit, (line.measure.unit, 1))
+    if unit not in thresholds:
+        return True
+    return line.unit_price / (line.measure.quantity * per) >= Decimal(str(thresholds[unit]))
+
+
+def _china_line_taxes(line, rate, customs_value, currency, factor, general_trade):
+    """Duty, consumption tax and VAT of one line; `factor` scales the statutory VAT and CT (0.7 in CBEC)."""
+
+    def money(amount):
+        return round_money(amount, currency)
+
+    cv = money(customs_value)
+    duty_rate = rate.duty_rate if general_trade else ZERO
+    duty = money(cv * duty_rate)
+    taxes = [
+        Tax(
+            TaxKind.DUTY,
+            duty_rate,
+            cv,
+            duty,
+            f"{cv} × {_pct(duty_rate)} = {duty}" if general_trade else "0% within the CBEC limits",
+        )
+    ]
+    ct_full = ZERO
+    scaled = "" if factor == 1 else f" × {factor.normalize()}"
+    if rate.consumption_tax_rate:
+        ct_rate = rate.consumption_tax_rate if _consumption_tax_applies(rate, line) else ZERO
+        ct_base = (cv + duty) / (1 - ct_rate)
+        ct_full = ct_base * ct_rate
+        ct = money(ct_full * factor)
+        why = (
+            f"({cv} + duty {duty}) / (1 − {_pct(ct_rate)}) = {money(ct_base)}; {money(ct_base)} × {_pct(ct_rate)}"
+            f"{scaled} = {ct}"
+            if ct_rate
+            else f"price per {line.measure.unit} below the threshold: no consumption tax"
+        )
+        taxes.append(Tax(TaxKind.CONSUMPTION_TAX, ct_rate, money(ct_base), ct, why))
+    vat_base = cv + duty + ct_full
+    vat = money(vat_base * rate.vat_rate * factor)
+    taxes.append(
+        Tax(
+            TaxKind.VAT,
+            rate.vat_rate,
+            money(vat_base),
+            vat,
+            f"({cv} + duty {duty} + consumption tax {money(ct_full)}) × {_pct(rate.vat_rate)}{scaled} = {vat}",
+        )
+    )
+    return taxes
+
+
+def _china_regime(basket, rules, value, usage):
+    """CBEC retail within the limits; general trade above them, or a refusal where CBEC forbids the order."""
+    within_order = value <= rules.cbec_order_limit
+    within_year = usage + value <= rules.cbec_annual_limit
+    if within_order and within_year:
+        return (
+            Regime.CBEC_RETAIL,
+            value,
+            (
+                f"CBEC retail: order {value} ≤ {rules.cbec_order_limit} and the consumer's year "
+                f"{usage} + {value} ≤ {rules.cbec_annual_limit}; duty 0%, VAT and consumption tax at "
+                f"{_pct(rules.cbec_tax_factor)} of the statutory amount"
+            ),
+        )
+    if not within_year:
+        return (
+            Regime.GENERAL_TRADE,
+            ZERO,
+            (f"General trade: the consumer's year {usage} + {value} exceeds {rules.cbec_annual_limit}; taxed in full"),
+        )
+    single_item = len(basket.lines) == 1 and basket.lines[0].quantity == 1
+    if not single_item:
+        raise DomainError(
+            f"An order over {rules.currency} {rules.cbec_order_limit} may pass CBEC only as one indivisible "
+            "item: split the order.",
+            code="over_order_limit",
+            attr="lines",
+        )
+    return (
+        Regime.GENERAL_TRADE,
+        value,
+        (
+            f"One indivisible item over the order limit {rules.cbec_order_limit}: taxed in full as general trade, "
+            "and counted toward the annual limit"
+        ),
+    )
+
+
+def _assess_china(basket, rules, values, shares, usage):
+    value = sum(values, ZERO) + basket.freight + basket.insurance
+    regime, counted, explanation = _china_regime(basket, rules, value, usage)
+    general = regime == Regime.GENERAL_TRADE
+    factor = Decimal(1) if general else rules.cbec_tax_factor
+    lines = [
+        LineAssessment(
+            line,
+            line_value,
+            share,
+            tuple(
+                _china_line_taxes(
+                    line, rules.rate_for(line.hs_code), line_value + share, basket.currency, factor, general
+                )
+            ),
+        )
+        for line, line_value, share in zip(basket.lines, values, shares, strict=True)
+    ]
+    return regime, counted, explanation, lines
+
+
+def _assess_malaysia(basket, rules, values, shares):
+    currency = basket.currency
+    rows = list(zip(basket.lines, values, shares, strict=True))
+    goods = sum(values, ZERO)
+    cif = goods + basket.freight + basket.insurance
+    counted_value = cif if rules.de_minimis_includes_freight else goods
+    excluded = any(rules.rate_for(line.hs_code).de_minimis_excluded for line in basket.lines)
+    under_de_minimis = (
+        rules.de_minimis_threshold is not None and counted_value <= rules.de_minimis_threshold and not excluded
+    )
+    lines = []
+    if under_de_minimis and rules.lvg_rate is not None and goods <= rules.lvg_threshold:
+        explanation = (
+            f"Low-value goods: goods {goods} ≤ {rules.lvg_threshold}, consignment {counted_value} ≤ "
+            f"{rules.de_minimis_threshold}; no duty or import sales tax, LVG tax {_pct(rules.lvg_rate)} "
+            "of the sale value (shipping and insurance excluded)"
+        )
+        for line, value, share in rows:
+            tax = round_money(value * rules.lvg_rate, currency)
+            why = f"{value} × {_pct(rules.lvg_rate)} = {tax}"
+            lines.append(LineAssessment(line, value, share, (Tax(TaxKind.LVG_TAX, rules.lvg_rate, value, tax, why),)))
+        return Regime.LOW_VALUE_GOODS, explanation, lines
+    if under_de_minimis:
+        explanation = f"De minimis: consignment {counted_value} ≤ {rules.de_minimis_threshold}; no duty, no sales tax"
+        return Regime.DE_MINIMIS, explanation, [LineAssessment(line, value, share, ()) for line, value, share in rows]
+    reason = "goods excluded from de minimis" if excluded else f"consignment {counted_value} above de minimis"
+    explanation = f"General trade ({reason}): duty on the CIF value, sales tax on CIF + duty"
+    for line, value, share in rows:
+        rate = rules.rate_for(line.hs_code)
+        cif_line = round_money(value + share, currency)
+        duty = round_money(cif_line * rate.duty_rate, currency)
+        sales_base = cif_line + duty
+        sales_tax = round_money(sales_base * rate.vat_rate, currency)
+        taxes = (
+            Tax(TaxKind.DUTY, rate.duty_rate, cif_line, duty, f"CIF {cif_line} × {_pct(rate.duty_rate)} = {duty}"),
+            Tax(
+                TaxKind.SALES_TAX,
+                rate.vat_rate,
+                sales_base,
+                sales_tax,
+                f"(CIF {cif_line} + duty {duty}) × {_pct(rate.vat_rate)} = {sales_tax}",
+            ),
+        )
+        lines.append(LineAssessment(line, value, share, taxes))
+    return Regime.GENERAL_TRADE, explanation, lines
+
+
+def assess(basket, rules, *, consumer_year_usage=ZERO):
+    """Duties and taxes of `basket` imported under `rules`; refuses with a DomainError what may not pass."""
+    if basket.currency != rules.currency:
+        raise DomainError(
+            f"{rules.hub} assesses in {rules.currency}; this basket is in {basket.currency}.",
+            code="wrong_currency",
+            attr="currency",
+        )
+    _validate(basket)
+    _refuse_inadmissible(basket, rules)
+    values = [round_money(line.unit_price * line.quantity, basket.currency) for line in basket.lines]
+    shares = _freight_shares(values, basket.freight + basket.insurance, basket.currency)
+    if rules.import_rules == ImportRules.CHINA_CBEC:
+        regime, counted, explanation, lines = _assess_china(basket, rules, values, shares, consumer_year_usage)
+    else:
+        regime, explanation, lines = _assess_malaysia(basket, rules, values, shares)
+        counted = ZERO
+    goods = sum(values, ZERO)
+    duties = sum((line.taxes_total for line in lines), ZERO)
+    return Assessment(
+        regime=regime,
+        hub=rules.hub,
+        version=rules.version,
+        currency=basket.currency,
+        lines=tuple(lines),
+        goods=goods,
+        freight=basket.freight,
+        insurance=basket.insurance,
+        duties_and_taxes=duties,
+        total=goods + basket.freight + basket.insurance + duties,
+        quota_counted=counted,
+        explanation=explanation,
+    )
+
+
+def export_vat_refund(gross, *, vat_rate, refund_rate, currency):
+    """A trading company's export VAT refund: gross invoice / (1 + VAT rate) × refund rate."""
+    amount = round_money(gross / (1 + vat_rate) * refund_rate, currency)
+    return amount, f"{gross} / (1 + {_pct(vat_rate)}) × {_pct(refund_rate)} = {amount}"
+
+
+def market_procurement_declarations(value, *, cap):
+    """How many market-procurement declarations a shipment needs: each holds at most `cap`."""
+    return max(1, math.ceil(value / cap))
