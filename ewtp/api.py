@@ -14,11 +14,15 @@ from rest_framework.settings import api_settings
 
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
 from hubs.errors import DomainError
+from trade.api import ListingViewSet, OrderViewSet, QuoteViewSet
 
 router = DefaultRouter()
 router.register("hubs", HubViewSet, basename="hub")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("hs-codes", HSCodeViewSet, basename="hs-code")
+router.register("listings", ListingViewSet, basename="listing")
+router.register("quotes", QuoteViewSet, basename="quote")
+router.register("orders", OrderViewSet, basename="order")
 
 
 class ExceptionHandler(StandardExceptionHandler):

@@ -128,6 +128,13 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Consumers' ID numbers are kept as a keyed hash (for the annual CBEC quota). A key of its own, so
+# that rotating SECRET_KEY does not reset every consumer's quota.
+CONSUMER_ID_HASH_KEY = env.str("CONSUMER_ID_HASH_KEY", default=SECRET_KEY)
+
+# How long a landed-cost quote binds its figures.
+QUOTE_VALIDITY_MINUTES = env.int("QUOTE_VALIDITY_MINUTES", default=30)
+
 # Money: one precision for every MoneyField; the currencies the hubs and SMEs use.
 CURRENCIES = ("CNY", "MYR", "USD", "EUR", "GBP", "SGD", "HKD", "THB", "IDR", "VND", "PHP", "JPY", "KRW", "AUD")
 DEFAULT_CURRENCY = "USD"
@@ -161,6 +168,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "ewtp.settings.CURRENCIES",
+        "UnitEnum": "trade.models.Unit.choices",
+        "ListingStatusEnum": "trade.models.ListingStatus.choices",
+        "OrderStatusEnum": "trade.models.OrderStatus.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

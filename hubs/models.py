@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -330,6 +331,7 @@ class RateRow(models.Model):
             export_refund_rate=self.export_refund_rate,
             admissibility=self.admissibility,
             de_minimis_excluded=self.de_minimis_excluded,
+            note=self.note,
         )
 
 
@@ -359,7 +361,7 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text="Hash of the method, path and body.")
     status_code = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    body = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

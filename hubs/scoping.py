@@ -1,9 +1,10 @@
 """Tenant scoping: the one place that turns an actor into the rows it may see.
 
 Every tenant-owned model names the lookup from itself to its company (`tenant_company`) and to its
-hub (`tenant_hub`). An actor sees a row when it is a member of the row's company, or serves the
-row's hub (officer, supervisor or hub system). Selectors, the base API viewset and the base
-ModelAdmin all call `restrict`, so isolation is one mechanism.
+hub (`tenant_hub`, or a tuple of lookups when a row concerns two hubs, as an order does). An actor
+sees a row when it is a member of the row's company, or serves the row's hub (officer, supervisor
+or hub system). Selectors, the base API viewset and the base ModelAdmin all call `restrict`, so
+isolation is one mechanism.
 """
 
 import operator
@@ -43,6 +44,13 @@ class Actor:
     def has_role(self, *roles):
         return any(m.role in roles for m in self.memberships)
 
+    def acting_company(self, company_id=None):
+        """The company this actor acts for: the one named, or its only one. None when that is unclear."""
+        companies = {m.company.pk: m.company for m in self.memberships if m.company_id}
+        if company_id is not None:
+            return companies.get(int(company_id))
+        return next(iter(companies.values())) if len(companies) == 1 else None
+
 
 def actor_for(user, api_key=None):
     """The actor of a user (all its memberships) or of an API key (its membership only)."""
@@ -75,7 +83,8 @@ def restrict(queryset, actor):
     if model.tenant_company and actor.company_ids:
         visible.append(Q(**{f"{model.tenant_company}__in": actor.company_ids}))
     if model.tenant_hub and actor.hub_ids:
-        visible.append(Q(**{f"{model.tenant_hub}__in": actor.hub_ids}))
+        lookups = (model.tenant_hub,) if isinstance(model.tenant_hub, str) else model.tenant_hub
+        visible.extend(Q(**{f"{lookup}__in": actor.hub_ids}) for lookup in lookups)
     if not visible:
         return queryset.none()
     return queryset.filter(reduce(operator.or_, visible))

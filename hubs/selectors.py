@@ -66,25 +66,35 @@ def hs_code_normalize(raw):
     return re.sub(r"[\s.]", "", raw or "")
 
 
-def hs_code_validate(raw, *, attr="hs_code"):
-    """A goods code, normalized, and the HS 2022 subheading it falls under.
+def hs_codes_validate(raws, *, attr="hs_code"):
+    """Normalized goods codes with the HS 2022 subheadings they fall under, in one query.
 
     A code is a 6-digit subheading that exists, or a national 8–10 digit code that extends one.
+    `attr` names the input at fault; with several codes, `{i}` in it stands for the code's position.
     """
-    code = hs_code_normalize(raw)
-    if not HS_CODE_SHAPE.match(code):
-        raise DomainError(
-            f"“{raw}” is not an HS code: give a 6-digit subheading such as 330499, "
-            "or a national code of 8 to 10 digits that extends one.",
-            code="hs_code_malformed",
-            attr=attr,
-        )
-    subheading = HSCode.objects.filter(code=code[:6], level=6).first()
-    if subheading is None:
-        raise DomainError(
-            f"{code[:6]} is not a subheading of the Harmonized System 2022.", code="hs_code_unknown", attr=attr
-        )
-    return code, subheading
+    codes = [hs_code_normalize(raw) for raw in raws]
+    for i, (raw, code) in enumerate(zip(raws, codes, strict=True)):
+        if not HS_CODE_SHAPE.match(code):
+            raise DomainError(
+                f"“{raw}” is not an HS code: give a 6-digit subheading such as 330499, "
+                "or a national code of 8 to 10 digits that extends one.",
+                code="hs_code_malformed",
+                attr=attr.format(i=i),
+            )
+    subheadings = HSCode.objects.filter(level=6).in_bulk({code[:6] for code in codes})
+    for i, code in enumerate(codes):
+        if code[:6] not in subheadings:
+            raise DomainError(
+                f"{code[:6]} is not a subheading of the Harmonized System 2022.",
+                code="hs_code_unknown",
+                attr=attr.format(i=i),
+            )
+    return [(code, subheadings[code[:6]]) for code in codes]
+
+
+def hs_code_validate(raw, *, attr="hs_code"):
+    """A goods code, normalized, and the HS 2022 subheading it falls under (see `hs_codes_validate`)."""
+    return hs_codes_validate([raw], attr=attr)[0]
 
 
 def hs_codes_search(query):
@@ -110,6 +120,17 @@ def rule_set_in_force(hub, on_date):
         .order_by("-effective_from")
         .first()
     )
+
+
+def rules_in_force(on_date):
+    """Every active hub's rule set in force on `on_date`, as the calculator's `Rules`, by hub code."""
+    rule_sets = (
+        RuleSet.objects.filter(hub__active=True, status=RuleSetStatus.PUBLISHED, effective_from__lte=on_date)
+        .select_related("hub")
+        .prefetch_related("rates")
+        .order_by("hub_id", "effective_from")
+    )
+    return {rule_set.hub.code: rule_set.as_rules() for rule_set in rule_sets}  # the latest of each hub wins
 
 
 def rule_sets_for(actor):

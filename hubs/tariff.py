@@ -7,12 +7,12 @@ in Decimal and rounded half-up to the currency's minor unit; a total is the sum 
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import models
 
 from hubs.errors import DomainError
-from hubs.money import round_money
+from hubs.money import minor_unit, round_money
 
 ZERO = Decimal(0)
 
@@ -61,6 +61,7 @@ class RateRule:
     export_refund_rate: Decimal = ZERO
     admissibility: str = Admissibility.ALLOWED
     de_minimis_excluded: bool = False
+    note: str = ""  # what the row covers, shown as the reason of a refusal
 
 
 @dataclass(frozen=True)
@@ -171,26 +172,44 @@ def _validate(basket):
             raise DomainError("Unit price must be above zero.", code="invalid_price", attr=f"lines.{i}")
         if line.measure.quantity <= 0:
             raise DomainError("Unit measure must be above zero.", code="invalid_measure", attr=f"lines.{i}")
-    if basket.freight < 0 or basket.insurance < 0:
-        raise DomainError("Freight and insurance cannot be negative.", code="invalid_freight", attr="freight")
+    for name in ("freight", "insurance"):
+        amount = getattr(basket, name)
+        if amount < 0 or amount != round_money(amount, basket.currency):
+            raise DomainError(
+                f"{name.capitalize()} is zero or more, in whole {basket.currency} minor units.",
+                code=f"invalid_{name}",
+                attr=name,
+            )
 
 
 def _refuse_inadmissible(basket, rules):
     for i, line in enumerate(basket.lines):
         verdict = rules.admissibility(line.hs_code)
         if verdict != Admissibility.ALLOWED:
+            note = rules.rate_for(line.hs_code).note
             raise DomainError(
-                f"HS {line.hs_code} cannot be sold into {rules.hub}: {verdict.label.lower()}.",
+                f"HS {line.hs_code} cannot be sold into {rules.hub}: {verdict.label.lower()}"
+                + (f" ({note})." if note else "."),
                 code=verdict.value,
                 attr=f"lines.{i}",
             )
 
 
 def _freight_shares(values, extra, currency):
-    """Split freight and insurance over the lines in proportion to their value; the shares add up exactly."""
+    """Split freight and insurance over the lines in proportion to their value, to the minor unit.
+
+    Largest remainder: every share is rounded down, and the units left over go to the lines that
+    lost the most, so the shares add up exactly and none is negative.
+    """
+    unit = minor_unit(currency)
     total = sum(values, ZERO)
-    shares = [round_money(extra * value / total, currency) for value in values[:-1]]
-    return [*shares, extra - sum(shares, ZERO)]
+    exact = [extra * value / total for value in values]
+    shares = [share.quantize(unit, rounding=ROUND_DOWN) for share in exact]
+    leftover = int((extra - sum(shares, ZERO)) / unit)
+    by_remainder = sorted(range(len(values)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for i in by_remainder[:leftover]:
+        shares[i] += unit
+    return shares
 
 
 # Measures in kilograms and litres are compared per gram and per millilitre.

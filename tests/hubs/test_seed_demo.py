@@ -2,9 +2,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hubs.management.commands.seed_demo import DEMO_API_KEY, DEMO_PASSWORD
-from hubs.models import ApiKey, AuditEvent, Company, Hub, Membership, Role, User
+from hubs.models import ApiKey, AuditEvent, Company, Hub, Membership, RateRow, Role, RuleSet, User
+from trade.models import Listing
 
-MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent]
+MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent, RuleSet, RateRow, Listing]
 
 
 def counts():
@@ -23,6 +24,8 @@ def test_seed_demo_loads_the_three_hubs_and_their_cast(db, settings, client):
     }
     for hub in Hub.objects.all():
         assert hub.companies.count() >= 2
+        assert hub.listings.filter(status="active").exists()
+        assert hub.rule_sets.filter(status="published").exists()
         roles = set(Membership.objects.filter(hub=hub).values_list("role", flat=True))
         assert {Role.HUB_OFFICER, Role.HUB_SUPERVISOR} <= roles
     assert client.login(username="hgh-officer", password=DEMO_PASSWORD)

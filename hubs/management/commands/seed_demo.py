@@ -1,10 +1,15 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from djmoney.money import Money
 
 from hubs.models import ApiKey, Company, Hub, Membership, Role, User
 from hubs.scoping import actor_for
-from hubs.services import api_key_issue
+from hubs.services import api_key_issue, rule_sets_load_reference
+from trade.models import Listing, ListingStatus
+from trade.services import listing_create
 
 DEMO_PASSWORD = "ehub-demo-2026"
 # Public on purpose, like the demo password: the seed runs only with DEBUG on.
@@ -28,9 +33,23 @@ COMPANIES = [
 
 INTEGRATOR = ("yiwu-erp", "yiwu-crafts", "Yiwu Bright Crafts ERP")
 
+# (seller admin username, title, HS code, origin, unit price, measure quantity, unit, weight kg, stock)
+LISTINGS = [
+    ("westlake-tea", "West Lake Longjing green tea, 250 g tin", "090210", "CN", "168.00", "250", "g", "0.300", 200),
+    ("silkroad-beauty", "Silk peptide face cream, 20 g", "330499", "CN", "425.00", "20", "g", "0.080", 80),
+    ("penang-batik", "Hand-drawn batik T-shirt", "610910", "MY", "480.00", "1", "piece", "0.250", 40),
+    ("selangor-durian", "Musang King durian paste, 500 g", "200899", "MY", "95.00", "500", "g", "0.600", 60),
+    ("yiwu-crafts", "Woven rattan handbag", "420229", "CN", "500.00", "1", "piece", "0.700", 120),
+    ("yiwu-crafts", "Christmas glass ornament set", "950510", "CN", "45.00", "1", "piece", "0.400", 500),
+    ("yiwu-toys", "Plush panda toy, 30 cm", "950300", "CN", "89.00", "1", "piece", "0.350", 300),
+]
+
 
 class Command(BaseCommand):
-    help = "Load the demo hubs, SMEs, officers and an integrator API key. Running it again changes nothing."
+    help = (
+        "Load the demo hubs with their rule sets, SMEs with listings, officers and an integrator API key. "
+        "Running it again changes nothing."
+    )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -66,6 +85,28 @@ class Command(BaseCommand):
             membership = Membership.objects.get(user__username=username, company=companies[company_key])
             api_key_issue(actor=actor_for(seller_admin), membership=membership, name=key_name, key=DEMO_API_KEY)
             created += 1
+        for hub in hubs.values():
+            created += len(rule_sets_load_reference(hub=hub))
+        for username, title, hs_code, origin, price, measure, unit, weight, stock in LISTINGS:
+            company = companies[username]
+            if not Listing.objects.filter(company=company, title=title).exists():
+                listing_create(
+                    actor=actor_for(User.objects.get(username=username)),
+                    company=company,
+                    title=title,
+                    hs_code=hs_code,
+                    origin_country=origin,
+                    unit_price=Money(price, company.home_currency),
+                    unit_weight_kg=Decimal(weight),
+                    length_cm=Decimal(20),
+                    width_cm=Decimal(15),
+                    height_cm=Decimal(10),
+                    measure_quantity=Decimal(measure),
+                    measure_unit=unit,
+                    stock=stock,
+                    status=ListingStatus.ACTIVE,
+                )
+                created += 1
         return created
 
     def member(self, username, role, *, company=None, hub=None, is_staff=False):

@@ -1,0 +1,455 @@
+from decimal import Decimal
+
+import django_filters
+from django.conf import settings
+from djmoney.money import Money
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from hubs.api import TenantViewSet
+from hubs.errors import DomainError
+from hubs.idempotency import idempotent
+from hubs.scoping import actor_for_request
+from hubs.selectors import hubs_directory
+from trade.models import BuyerKind, Listing, ListingStatus, Order, OrderStatus, Quote, Unit
+from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability
+from trade.services import (
+    QuoteLineRequest,
+    listing_archive,
+    listing_create,
+    listing_update,
+    order_cancel,
+    order_place,
+    quote_create,
+)
+
+
+class MoneySerializer(serializers.Serializer):
+    """`{"amount": "425.00", "currency": "CNY"}`: an amount never travels without its currency."""
+
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    currency = serializers.ChoiceField(choices=settings.CURRENCIES)
+
+    def to_representation(self, instance):
+        return {"amount": f"{instance.amount:.2f}", "currency": instance.currency.code}
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        return Money(values["amount"], values["currency"])
+
+
+def _acting_company(request, company_id):
+    try:
+        company = actor_for_request(request).acting_company(company_id)
+    except (TypeError, ValueError):
+        company = None
+    if company is None:
+        raise DomainError(
+            "Name the company you act for (`company`): you act for none or several.", code="company", attr="company"
+        )
+    return company
+
+
+# --- listings -------------------------------------------------------------------------------------------
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    company = serializers.PrimaryKeyRelatedField(read_only=True)
+    hub = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit_price = MoneySerializer()
+    status = serializers.ChoiceField(
+        choices=ListingStatus.choices,
+        default=ListingStatus.DRAFT,
+        help_text="draft or active; archive with the archive action",
+    )
+    sellable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id",
+            "company",
+            "hub",
+            "title",
+            "description",
+            "hs_code",
+            "origin_country",
+            "unit_price",
+            "unit_weight_kg",
+            "length_cm",
+            "width_cm",
+            "height_cm",
+            "measure_quantity",
+            "measure_unit",
+            "stock",
+            "status",
+            "sellable",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"stock": {"min_value": 0}}
+
+    def get_sellable(self, listing) -> list[dict]:
+        """Per destination hub: allowed, permit_required, not_on_positive_list or prohibited, with the reason."""
+        return self.context["sellability"].get(listing.pk, [])
+
+    def to_representation(self, instance):
+        if "sellability" not in self.context:
+            self.context["sellability"] = sellability([instance])
+        return super().to_representation(instance)
+
+
+class ListingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Words of the title or description, an HS prefix or an id")
+
+    class Meta:
+        model = Listing
+        fields = ["status", "hs_code"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(pk__in=listings_for(actor_for_request(self.request), query=value).values("pk"))
+
+
+class ListingViewSet(
+    TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin
+):
+    """An SME's goods: create, edit, archive and search; each shows where it can be sold and why not."""
+
+    queryset = Listing.objects.select_related("company", "hub")
+    serializer_class = ListingSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_class = ListingFilter
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "sellability": sellability(page)}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        company = _acting_company(request, request.data.get("company"))
+        listing = listing_create(actor=actor_for_request(request), company=company, **serializer.validated_data)
+        return Response(self.get_serializer(listing).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        listing = listing_update(
+            actor=actor_for_request(request), listing=serializer.instance, **serializer.validated_data
+        )
+        return Response(self.get_serializer(listing).data)
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, id=None):
+        listing = listing_archive(actor=actor_for_request(request), listing=self.get_object())
+        return Response(self.get_serializer(listing).data)
+
+
+# --- quotes ---------------------------------------------------------------------------------------------
+
+
+class MeasureSerializer(serializers.Serializer):
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=3, min_value=Decimal("0.001"))
+    unit = serializers.ChoiceField(choices=Unit.choices)
+
+
+class QuoteLineInputSerializer(serializers.Serializer):
+    """A listing of yours (`listing`, `quantity`) or ad-hoc goods (`hs_code`, `unit_price`, ...)."""
+
+    listing = serializers.CharField(required=False)
+    hs_code = serializers.CharField(required=False, max_length=16)
+    description = serializers.CharField(required=False, max_length=200, default="")
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+    unit_price = MoneySerializer(required=False)
+    unit_measure = MeasureSerializer(required=False)
+
+    def validate(self, attrs):
+        if "listing" in attrs:
+            extra = {"hs_code", "unit_price", "unit_measure"} & set(attrs)
+            if extra:
+                raise serializers.ValidationError(f"A listing line takes no {', '.join(sorted(extra))}.")
+        elif not {"hs_code", "unit_price"} <= set(attrs):
+            raise serializers.ValidationError("Give either `listing`, or `hs_code` and `unit_price`.")
+        return attrs
+
+
+class QuoteInputSerializer(serializers.Serializer):
+    company = serializers.IntegerField(required=False, help_text="The company you act for, if several.")
+    origin_hub = serializers.SlugRelatedField(slug_field="code", queryset=hubs_directory())
+    destination_hub = serializers.SlugRelatedField(slug_field="code", queryset=hubs_directory())
+    consumer_id = serializers.CharField(
+        required=False, default="", max_length=40, help_text="The consumer's ID number: needed for CBEC retail."
+    )
+    lines = QuoteLineInputSerializer(many=True, min_length=1, max_length=200)
+    freight = MoneySerializer(required=False)
+    insurance = MoneySerializer(required=False)
+
+
+class TaxSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=6, decimal_places=4)
+    base = MoneySerializer()
+    amount = MoneySerializer()
+    explanation = serializers.CharField()
+
+    def to_representation(self, tax):
+        currency = self.context["currency"]
+        return {
+            "kind": tax["kind"],
+            "rate": tax["rate"],
+            "base": {"amount": tax["base"], "currency": currency},
+            "amount": {"amount": tax["amount"], "currency": currency},
+            "explanation": tax["explanation"],
+        }
+
+
+class LineSerializer(serializers.Serializer):
+    listing = serializers.CharField(source="listing.public_id", allow_null=True, default=None)
+    hs_code = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer()
+    unit_measure = serializers.SerializerMethodField()
+    value = MoneySerializer()
+    freight_share = MoneySerializer()
+    taxes = serializers.SerializerMethodField()
+    taxes_total = MoneySerializer()
+
+    def get_unit_measure(self, line) -> dict:
+        return {"quantity": f"{line.measure_quantity.normalize():f}", "unit": line.measure_unit}
+
+    def get_taxes(self, line) -> list[dict]:
+        return TaxSerializer(line.taxes, many=True, context={"currency": line.value.currency.code}).data
+
+
+class TotalsSerializer(serializers.Serializer):
+    goods = MoneySerializer()
+    freight = MoneySerializer()
+    insurance = MoneySerializer()
+    duties_and_taxes = MoneySerializer()
+    total = MoneySerializer()
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    company = serializers.PrimaryKeyRelatedField(read_only=True)
+    origin_hub = serializers.CharField(source="origin_hub.code")
+    destination_hub = serializers.CharField(source="destination_hub.code")
+    rule_set = serializers.SerializerMethodField()
+    consumer = serializers.CharField(source="consumer_masked")
+    lines = LineSerializer(many=True)
+    totals = TotalsSerializer(source="*")
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "company",
+            "origin_hub",
+            "destination_hub",
+            "consumer",
+            "regime",
+            "explanation",
+            "rule_set",
+            "lines",
+            "totals",
+            "expires_at",
+            "created_at",
+        ]
+
+    def get_rule_set(self, quote) -> dict:
+        return {"hub": quote.rule_set.hub.code, "version": quote.rule_set.version}
+
+
+class QuoteViewSet(TenantViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin):
+    """Binding landed-cost quotes: the destination hub's duties and taxes on a basket, held until they expire."""
+
+    queryset = Quote.objects.all()
+    serializer_class = QuoteSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return quotes_for(actor_for_request(self.request))
+
+    @extend_schema(request=QuoteInputSerializer, responses={201: QuoteSerializer})
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = QuoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        actor = actor_for_request(request)
+        quote = quote_create(
+            actor=actor,
+            company=_acting_company(request, values.get("company")),
+            origin_hub=values["origin_hub"],
+            destination_hub=values["destination_hub"],
+            consumer_id=values["consumer_id"],
+            lines=_line_requests(actor, values["lines"]),
+            freight=values.get("freight"),
+            insurance=values.get("insurance"),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=quote.pk)).data, status=status.HTTP_201_CREATED)
+
+
+def _line_requests(actor, lines):
+    """The quote's lines, with their listings fetched in one query among those the actor may see."""
+    wanted = {line["listing"] for line in lines if "listing" in line}
+    listings = {listing.public_id: listing for listing in listings_for(actor).filter(public_id__in=wanted)}
+    requests = []
+    for i, line in enumerate(lines):
+        if "listing" in line:
+            if line["listing"] not in listings:
+                raise DomainError(f"No listing {line['listing']}.", code="not_found", attr=f"lines.{i}.listing")
+            requests.append(QuoteLineRequest(quantity=line["quantity"], listing=listings[line["listing"]]))
+        else:
+            measure = line.get("unit_measure", {"quantity": 1, "unit": Unit.PIECE})
+            requests.append(
+                QuoteLineRequest(
+                    quantity=line["quantity"],
+                    hs_code=line["hs_code"],
+                    description=line["description"],
+                    unit_price=line["unit_price"],
+                    measure_quantity=measure["quantity"],
+                    measure_unit=measure["unit"],
+                )
+            )
+    return requests
+
+
+# --- orders ---------------------------------------------------------------------------------------------
+
+
+class BuyerSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BuyerKind.choices)
+    name = serializers.CharField(max_length=200)
+    id_number = serializers.CharField(required=False, max_length=40, write_only=True)
+    id_number_masked = serializers.CharField(read_only=True)
+    registration_number = serializers.CharField(required=False, max_length=64)
+    email = serializers.EmailField(required=False)
+    phone = serializers.CharField(required=False, max_length=40)
+    address_line1 = serializers.CharField(max_length=200)
+    address_line2 = serializers.CharField(required=False, max_length=200)
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(required=False, max_length=20)
+    country = serializers.CharField(max_length=2)
+
+    def validate(self, attrs):
+        if attrs["kind"] == BuyerKind.BUSINESS and not attrs.get("registration_number"):
+            raise serializers.ValidationError({"registration_number": "A business buyer needs its registration."})
+        return attrs
+
+    def to_representation(self, buyer):
+        data = super().to_representation(buyer)
+        data["country"] = buyer.country.code
+        return data
+
+
+class OrderInputSerializer(serializers.Serializer):
+    quote = serializers.CharField(help_text="The id of a quote of yours that has not expired.")
+    buyer = BuyerSerializer()
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label")
+    verb = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    company = serializers.PrimaryKeyRelatedField(read_only=True)
+    quote = serializers.CharField(source="quote.public_id")
+    origin_hub = serializers.CharField(source="origin_hub.code")
+    destination_hub = serializers.CharField(source="destination_hub.code")
+    buyer = BuyerSerializer()
+    lines = LineSerializer(many=True)
+    totals = TotalsSerializer(source="*")
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "company",
+            "status",
+            "regime",
+            "quote",
+            "origin_hub",
+            "destination_hub",
+            "buyer",
+            "lines",
+            "totals",
+            "placed_at",
+        ]
+
+
+class OrderDetailSerializer(OrderSerializer):
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "timeline"]
+
+    def get_timeline(self, order) -> list[dict]:
+        return TimelineEventSerializer(order_timeline(order), many=True).data
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    origin_hub = django_filters.CharFilter(field_name="origin_hub__code")
+    destination_hub = django_filters.CharFilter(field_name="destination_hub__code")
+    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    buyer = django_filters.CharFilter(field_name="buyer__name", lookup_expr="icontains")
+
+    class Meta:
+        model = Order
+        fields = ["status", "origin_hub", "destination_hub", "placed_after", "placed_before", "buyer"]
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, default="", max_length=500)
+
+
+class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Cross-border orders placed from quotes: list, retrieve with their timeline, cancel."""
+
+    queryset = Order.objects.all()
+    serializer_class = OrderSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return orders_for(actor_for_request(self.request))
+
+    def get_serializer_class(self):
+        return OrderSerializer if self.action == "list" else OrderDetailSerializer
+
+    @extend_schema(request=OrderInputSerializer, responses={201: OrderDetailSerializer})
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = OrderInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for_request(request)
+        quote = quotes_for(actor).filter(public_id=data.validated_data["quote"]).first()
+        if quote is None:
+            raise DomainError(f"No quote {data.validated_data['quote']}.", code="not_found", attr="quote")
+        order = order_place(actor=actor, quote=quote, buyer=data.validated_data["buyer"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CancelSerializer, responses=OrderDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, id=None):
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = order_cancel(actor=actor_for_request(request), order=self.get_object(), **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)

@@ -1,0 +1,256 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from hubs.models import Company, Hub, RuleSet
+from hubs.money import money_field
+from hubs.scoping import TenantQuerySet
+from hubs.tariff import Regime
+
+
+def new_public_id(prefix):
+    return f"{prefix}-{secrets.token_hex(5).upper()}"
+
+
+class Unit(models.TextChoices):
+    GRAM = "g", "gram"
+    KILOGRAM = "kg", "kilogram"
+    MILLILITRE = "ml", "millilitre"
+    LITRE = "l", "litre"
+    PIECE = "piece", "piece"
+
+
+class ListingStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class Listing(models.Model):
+    """Goods an SME offers from its hub, priced per unit in its home currency."""
+
+    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="listings")
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="listings", help_text="Where it ships from.")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    hs_code = models.CharField(max_length=10, help_text="6-digit HS subheading or a national code extending one.")
+    origin_country = CountryField()
+    unit_price = money_field()
+    unit_weight_kg = models.DecimalField(max_digits=10, decimal_places=3)
+    length_cm = models.DecimalField(max_digits=8, decimal_places=1)
+    width_cm = models.DecimalField(max_digits=8, decimal_places=1)
+    height_cm = models.DecimalField(max_digits=8, decimal_places=1)
+    measure_quantity = models.DecimalField(
+        max_digits=10, decimal_places=3, default=1, help_text="What one unit holds: 20 (g), 750 (ml), 1 (piece)."
+    )
+    measure_unit = models.CharField(max_length=5, choices=Unit.choices, default=Unit.PIECE)
+    stock = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=ListingStatus.choices, default=ListingStatus.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = "hub"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="listing_price_positive"),
+            models.CheckConstraint(condition=Q(measure_quantity__gt=0), name="listing_measure_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.title}"
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = new_public_id("LST")
+        super().save(*args, **kwargs)
+
+
+class BuyerKind(models.TextChoices):
+    CONSUMER = "consumer", "Consumer"
+    BUSINESS = "business", "Business"
+
+
+class Buyer(models.Model):
+    """A seller's customer. A consumer's ID number is kept only masked and as a keyed hash."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="buyers")
+    kind = models.CharField(max_length=10, choices=BuyerKind.choices)
+    name = models.CharField(max_length=200)
+    id_number_masked = models.CharField(max_length=40, blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    registration_number = models.CharField(max_length=64, blank=True, help_text="A business buyer's registration.")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = CountryField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = None
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="business") | ~Q(id_number_hash=""), name="buyer_consumer_has_id_number"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Quote(models.Model):
+    """A landed-cost quote: its figures bind until `expires_at`, whatever the rules do after."""
+
+    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="quotes")
+    origin_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    destination_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="quotes")
+    regime = models.CharField(max_length=20, choices=Regime.choices)
+    explanation = models.TextField()
+    consumer_hash = models.CharField(max_length=64, blank=True)
+    consumer_masked = models.CharField(max_length=40, blank=True)
+    goods = money_field()
+    freight = money_field()
+    insurance = money_field()
+    duties_and_taxes = money_field()
+    total = money_field()
+    quota_counted = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = ("origin_hub", "destination_hub")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.public_id
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = new_public_id("QUO")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_expired(self):
+        return timezone.now() >= self.expires_at
+
+
+class LineFigures(models.Model):
+    """What a quote line and an order line share: the goods and the taxes on them, as quoted."""
+
+    listing = models.ForeignKey("trade.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=200)
+    hs_code = models.CharField(max_length=10)
+    quantity = models.PositiveIntegerField()
+    unit_price = money_field()
+    measure_quantity = models.DecimalField(max_digits=10, decimal_places=3)
+    measure_unit = models.CharField(max_length=5, choices=Unit.choices)
+    value = money_field()
+    freight_share = money_field()
+    taxes = models.JSONField(help_text="[{kind, rate, base, amount, explanation}] as quoted.")
+    taxes_total = money_field()
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+
+class QuoteLine(LineFigures):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", "Placed"
+    PAID = "paid", "Paid into escrow"
+    EXPORT_DECLARED = "export_declared", "Export declared"
+    EXPORT_HELD = "export_held", "Held at export"
+    EXPORT_RELEASED = "export_released", "Export released"
+    SHIPPED = "shipped", "Shipped"
+    IMPORT_DECLARED = "import_declared", "Import declared"
+    IMPORT_HELD = "import_held", "Held at import"
+    IMPORT_RELEASED = "import_released", "Import released"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    REJECTED = "rejected", "Rejected"
+    REFUNDED = "refunded", "Refunded"
+
+
+S = OrderStatus
+# The order's journey (DESIGN.md): which state may follow which. Each transition has one service.
+ORDER_TRANSITIONS = {
+    S.PLACED: {S.PAID, S.CANCELLED},
+    S.PAID: {S.EXPORT_DECLARED, S.REFUNDED},
+    S.EXPORT_DECLARED: {S.EXPORT_HELD, S.EXPORT_RELEASED, S.REJECTED},
+    S.EXPORT_HELD: {S.EXPORT_RELEASED, S.REJECTED},
+    S.EXPORT_RELEASED: {S.SHIPPED},
+    S.SHIPPED: {S.IMPORT_DECLARED},
+    S.IMPORT_DECLARED: {S.IMPORT_HELD, S.IMPORT_RELEASED, S.REJECTED},
+    S.IMPORT_HELD: {S.IMPORT_RELEASED, S.REJECTED},
+    S.IMPORT_RELEASED: {S.DELIVERED},
+    S.DELIVERED: {S.COMPLETED, S.REFUNDED},
+    S.REJECTED: {S.REFUNDED},
+    S.COMPLETED: set(),
+    S.CANCELLED: set(),
+    S.REFUNDED: set(),
+}
+
+
+class Order(models.Model):
+    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
+    origin_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    destination_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED)
+    regime = models.CharField(max_length=20, choices=Regime.choices)
+    goods = money_field()
+    freight = money_field()
+    insurance = money_field()
+    duties_and_taxes = money_field()
+    total = money_field()
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = ("origin_hub", "destination_hub")
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [models.Index(fields=["company", "status"])]
+
+    def __str__(self):
+        return self.public_id
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = new_public_id("ORD")
+        super().save(*args, **kwargs)
+
+
+class OrderLine(LineFigures):
+    """A quote line frozen into the order: what was sold, at what price and taxes."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -1,0 +1,66 @@
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils import timezone
+
+from hubs.models import AuditEvent
+from hubs.scoping import restrict
+from hubs.selectors import rules_in_force
+from hubs.tariff import Admissibility
+from trade.models import Listing, Order, Quote
+
+
+def listings_for(actor, *, query="", status=None):
+    """The listings the actor may see; `query` matches title, description, HS code or id."""
+    listings = restrict(Listing.objects.select_related("company", "hub"), actor)
+    if status:
+        listings = listings.filter(status=status)
+    for word in query.split():
+        listings = listings.filter(
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(hs_code__startswith=word)
+            | Q(public_id__iexact=word)
+        )
+    return listings
+
+
+def sellability(listings, on_date=None):
+    """For each listing, whether it can be sold into each other hub, and why not: {listing pk: [..]}."""
+    rules_by_hub = rules_in_force(on_date or timezone.localdate())
+    verdicts = {}
+    for listing in listings:
+        verdicts[listing.pk] = []
+        for code, rules in sorted(rules_by_hub.items()):
+            if code == listing.hub.code:
+                continue
+            verdict = rules.admissibility(listing.hs_code)
+            reason = "" if verdict == Admissibility.ALLOWED else rules.rate_for(listing.hs_code).note
+            verdicts[listing.pk].append(
+                {"hub": code, "verdict": verdict.value, "label": verdict.label, "reason": reason}
+            )
+    return verdicts
+
+
+def quotes_for(actor):
+    return restrict(
+        Quote.objects.select_related("company", "origin_hub", "destination_hub", "rule_set__hub").prefetch_related(
+            "lines__listing"
+        ),
+        actor,
+    )
+
+
+def orders_for(actor):
+    return restrict(
+        Order.objects.select_related("company", "buyer", "origin_hub", "destination_hub", "quote").prefetch_related(
+            "lines__listing"
+        ),
+        actor,
+    )
+
+
+def order_timeline(order):
+    """Every state change of the order, oldest first."""
+    return AuditEvent.objects.filter(
+        target_type=ContentType.objects.get_for_model(Order), target_id=str(order.pk)
+    ).order_by("at", "id")

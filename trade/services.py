@@ -1,0 +1,381 @@
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from djmoney.money import Money
+
+from hubs.consumers import consumer_hash, mask_id_number
+from hubs.errors import DomainError
+from hubs.models import COMPANY_ROLES
+from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, rule_set_in_force
+from hubs.services import audit_event_record
+from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess
+from trade.models import (
+    ORDER_TRANSITIONS,
+    Buyer,
+    BuyerKind,
+    Listing,
+    ListingStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Quote,
+    QuoteLine,
+)
+
+ZERO = Decimal(0)
+
+
+def _require_seller(actor, company):
+    """Sellers and the company's integrators act for it; nobody else does."""
+    if not actor.is_superuser and not actor.roles_at(company) & set(COMPANY_ROLES):
+        raise PermissionDenied(f"Only {company.legal_name}'s sellers and integrators may do this.")
+
+
+def _require_currency(money, currency, attr):
+    if money.currency.code != currency:
+        raise DomainError(
+            f"Give this amount in {currency}, not {money.currency.code}.", code="wrong_currency", attr=attr
+        )
+
+
+# --- listings ---------------------------------------------------------------------------------------
+
+LISTING_FIELDS = {
+    "title",
+    "description",
+    "hs_code",
+    "origin_country",
+    "unit_price",
+    "unit_weight_kg",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "measure_quantity",
+    "measure_unit",
+    "stock",
+    "status",
+}
+
+
+def _check_listing_fields(company, fields):
+    if "hs_code" in fields:
+        fields["hs_code"], _ = hs_code_validate(fields["hs_code"])
+    if "unit_price" in fields:
+        _require_currency(fields["unit_price"], company.home_currency, "unit_price")
+        if fields["unit_price"].amount <= 0:
+            raise DomainError("A unit price is above zero.", code="invalid_price", attr="unit_price")
+    if fields.get("status") == ListingStatus.ARCHIVED:
+        raise DomainError("Archive a listing with its archive action.", code="invalid_status", attr="status")
+    unknown = set(fields) - LISTING_FIELDS
+    if unknown:
+        raise DomainError(f"Listings have no field {', '.join(sorted(unknown))}.", code="unknown_field")
+    return fields
+
+
+def listing_create(*, actor, company, **fields):
+    """List goods at the company's home hub, priced in its home currency."""
+    _require_seller(actor, company)
+    fields = _check_listing_fields(company, fields)
+    with transaction.atomic():
+        listing = Listing.objects.create(company=company, hub=company.home_hub, **fields)
+        audit_event_record(actor=actor, verb="listing.created", target=listing)
+    return listing
+
+
+def listing_update(*, actor, listing, **changes):
+    _require_seller(actor, listing.company)
+    changes = _check_listing_fields(listing.company, changes)
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.status == ListingStatus.ARCHIVED:
+            raise DomainError("An archived listing cannot be changed.", code="archived")
+        for name, value in changes.items():
+            setattr(listing, name, value)
+        listing.save(update_fields=[*changes, "updated_at"])
+        audit_event_record(actor=actor, verb="listing.updated", target=listing, data={"fields": sorted(changes)})
+    return listing
+
+
+def listing_archive(*, actor, listing, reason=""):
+    """Take a listing off sale for good; its orders keep their snapshot of it."""
+    _require_seller(actor, listing.company)
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.status == ListingStatus.ARCHIVED:
+            raise DomainError(f"{listing.public_id} is already archived.", code="archived")
+        listing.status = ListingStatus.ARCHIVED
+        listing.save(update_fields=["status", "updated_at"])
+        audit_event_record(actor=actor, verb="listing.archived", target=listing, reason=reason)
+    return listing
+
+
+# --- quotes -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteLineRequest:
+    """A line to quote: a listing of the company's, or ad-hoc goods (a landed-cost estimate)."""
+
+    quantity: int
+    listing: Listing | None = None
+    hs_code: str = ""
+    description: str = ""
+    unit_price: Money | None = None
+    measure_quantity: Decimal = Decimal(1)
+    measure_unit: str = "piece"
+
+
+def _basket_lines(company, origin_hub, currency, requests):
+    """The calculator's lines for the requests, checked against the company, its hub and the currency."""
+    adhoc = [i for i, request in enumerate(requests) if request.listing is None]
+    codes = dict(
+        zip(adhoc, hs_codes_validate([requests[i].hs_code for i in adhoc], attr="lines.{i}.hs_code"), strict=True)
+    )
+    lines = []
+    for i, request in enumerate(requests):
+        listing = request.listing
+        if listing is not None:
+            if listing.company_id != company.pk or listing.status != ListingStatus.ACTIVE:
+                raise DomainError(
+                    f"{listing.public_id} is not an active listing of {company.legal_name}.",
+                    code="listing_unavailable",
+                    attr=f"lines.{i}.listing",
+                )
+            if listing.hub_id != origin_hub.pk:
+                raise DomainError(
+                    f"{listing.public_id} ships from {listing.hub.code}, not {origin_hub.code}.",
+                    code="wrong_origin",
+                    attr=f"lines.{i}.listing",
+                )
+            hs_code, description, unit_price = listing.hs_code, listing.title, listing.unit_price
+            measure = Measure(listing.measure_quantity, listing.measure_unit)
+        else:
+            hs_code, description, unit_price = codes[i][0], request.description, request.unit_price
+            measure = Measure(request.measure_quantity, request.measure_unit)
+        _require_currency(unit_price, currency, f"lines.{i}.unit_price")
+        lines.append(BasketLine(hs_code, request.quantity, unit_price.amount, measure, description))
+    return lines
+
+
+def quote_create(*, actor, company, origin_hub, destination_hub, lines, freight=None, insurance=None, consumer_id=""):
+    """A binding landed-cost quote: the destination hub's rules in force today, applied to the basket."""
+    _require_seller(actor, company)
+    if origin_hub.pk == destination_hub.pk:
+        raise DomainError("Origin and destination are the same hub.", code="same_hub", attr="destination_hub")
+    currency = destination_hub.currency
+    freight = freight if freight is not None else Money(0, currency)
+    insurance = insurance if insurance is not None else Money(0, currency)
+    _require_currency(freight, currency, "freight")
+    _require_currency(insurance, currency, "insurance")
+    now = timezone.now()
+    local_today = timezone.localdate(now, timezone=ZoneInfo(destination_hub.timezone))
+    rule_set = rule_set_in_force(destination_hub, local_today)
+    if rule_set is None:
+        raise DomainError(f"{destination_hub.code} has no rules in force.", code="no_rules", attr="destination_hub")
+    cbec = rule_set.import_rules == ImportRules.CHINA_CBEC
+    if cbec and not consumer_id:
+        raise DomainError(
+            "CBEC retail import counts each consumer's annual limit: give the consumer's ID number.",
+            code="required",
+            attr="consumer_id",
+        )
+    consumer = consumer_hash(consumer_id) if consumer_id else ""
+    usage = consumer_year_usage(destination_hub, consumer, local_today.year) if cbec else ZERO
+    basket = Basket(
+        currency=currency,
+        lines=tuple(_basket_lines(company, origin_hub, currency, lines)),
+        freight=freight.amount,
+        insurance=insurance.amount,
+    )
+    assessment = assess(basket, rule_set.as_rules(), consumer_year_usage=usage)
+
+    def money(amount):
+        return Money(amount, currency)
+
+    with transaction.atomic():
+        quote = Quote.objects.create(
+            company=company,
+            origin_hub=origin_hub,
+            destination_hub=destination_hub,
+            rule_set=rule_set,
+            regime=assessment.regime,
+            explanation=assessment.explanation,
+            consumer_hash=consumer,
+            consumer_masked=mask_id_number(consumer_id) if consumer_id else "",
+            goods=money(assessment.goods),
+            freight=freight,
+            insurance=insurance,
+            duties_and_taxes=money(assessment.duties_and_taxes),
+            total=money(assessment.total),
+            quota_counted=assessment.quota_counted,
+            expires_at=now + timedelta(minutes=settings.QUOTE_VALIDITY_MINUTES),
+            created_at=now,
+            created_by=actor.user,
+        )
+        QuoteLine.objects.bulk_create(
+            QuoteLine(
+                quote=quote,
+                position=position,
+                listing=request.listing,
+                description=line.line.description,
+                hs_code=line.line.hs_code,
+                quantity=line.line.quantity,
+                unit_price=money(line.line.unit_price),
+                measure_quantity=line.line.measure.quantity,
+                measure_unit=line.line.measure.unit,
+                value=money(line.value),
+                freight_share=money(line.freight_share),
+                taxes=[
+                    {
+                        "kind": tax.kind.value,
+                        "rate": str(tax.rate),
+                        "base": str(tax.base),
+                        "amount": str(tax.amount),
+                        "explanation": tax.explanation,
+                    }
+                    for tax in line.taxes
+                ],
+                taxes_total=money(line.taxes_total),
+            )
+            for position, (request, line) in enumerate(zip(lines, assessment.lines, strict=True))
+        )
+    return quote
+
+
+# --- orders -------------------------------------------------------------------------------------------
+
+
+def _buyer_create(company, quote, buyer):
+    """The buyer of an order: a consumer must be the one the quote counted the annual limit for."""
+    buyer = dict(buyer)
+    id_number = buyer.pop("id_number", "")
+    if buyer.get("kind") == BuyerKind.CONSUMER:
+        if not id_number:
+            raise DomainError("A consumer buyer needs an ID number.", code="required", attr="buyer.id_number")
+        if quote.consumer_hash and consumer_hash(id_number) != quote.consumer_hash:
+            raise DomainError(
+                f"The quote was made for the consumer {quote.consumer_masked}; this buyer is another person.",
+                code="consumer_mismatch",
+                attr="buyer.id_number",
+            )
+        buyer.update(id_number_hash=consumer_hash(id_number), id_number_masked=mask_id_number(id_number))
+    elif quote.consumer_hash:
+        raise DomainError(
+            "The quote was made for a consumer's retail import: the buyer is that consumer.",
+            code="consumer_mismatch",
+            attr="buyer.kind",
+        )
+    return Buyer.objects.create(company=company, **buyer)
+
+
+def order_place(*, actor, quote, buyer):
+    """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all."""
+    _require_seller(actor, quote.company)
+    with transaction.atomic():
+        quote = Quote.objects.select_for_update().select_related("company").get(pk=quote.pk)
+        if Order.objects.filter(quote=quote).exists():
+            raise DomainError(f"{quote.public_id} is already ordered.", code="quote_used", attr="quote")
+        if quote.is_expired:
+            raise DomainError(
+                f"{quote.public_id} expired at {quote.expires_at:%Y-%m-%d %H:%M} UTC: ask for a new quote.",
+                code="quote_expired",
+                attr="quote",
+            )
+        lines = list(quote.lines.all())
+        if any(line.listing_id is None for line in lines):
+            raise DomainError(
+                "A quote with ad-hoc lines is an estimate: quote listings to order them.",
+                code="estimate_only",
+                attr="quote",
+            )
+        buyer = _buyer_create(quote.company, quote, buyer)
+        _reserve_stock(lines)
+        order = Order.objects.create(
+            company=quote.company,
+            buyer=buyer,
+            quote=quote,
+            origin_hub_id=quote.origin_hub_id,
+            destination_hub_id=quote.destination_hub_id,
+            regime=quote.regime,
+            goods=quote.goods,
+            freight=quote.freight,
+            insurance=quote.insurance,
+            duties_and_taxes=quote.duties_and_taxes,
+            total=quote.total,
+            placed_by=actor.user,
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(order=order, **{f: getattr(line, f) for f in LINE_FIELDS}) for line in lines
+        )
+        audit_event_record(actor=actor, verb="order.placed", target=order, data={"quote": quote.public_id})
+    return order
+
+
+LINE_FIELDS = [
+    "listing_id",
+    "position",
+    "description",
+    "hs_code",
+    "quantity",
+    "unit_price",
+    "measure_quantity",
+    "measure_unit",
+    "value",
+    "freight_share",
+    "taxes",
+    "taxes_total",
+]
+
+
+def _quantities_by_listing(lines):
+    quantities = {}
+    for line in lines:
+        quantities[line.listing_id] = quantities.get(line.listing_id, 0) + line.quantity
+    return sorted(quantities.items())  # in key order, so that concurrent orders lock rows alike
+
+
+def _reserve_stock(lines):
+    """Take the lines' units off stock; a listing short of stock refuses the whole order."""
+    for listing_id, quantity in _quantities_by_listing(lines):
+        taken = Listing.objects.filter(pk=listing_id, status=ListingStatus.ACTIVE, stock__gte=quantity).update(
+            stock=F("stock") - quantity
+        )
+        if not taken:
+            listing = Listing.objects.get(pk=listing_id)
+            raise DomainError(
+                f"{listing.public_id} has {listing.stock} in stock, not {quantity}."
+                if listing.status == ListingStatus.ACTIVE
+                else f"{listing.public_id} is no longer on sale.",
+                code="out_of_stock",
+                attr="quote",
+            )
+
+
+def _transition(order, to):
+    if to not in ORDER_TRANSITIONS[OrderStatus(order.status)]:
+        raise DomainError(
+            f"{order.public_id} is {order.get_status_display().lower()}: "
+            f"it cannot become {OrderStatus(to).label.lower()}.",
+            code="invalid_transition",
+        )
+    order.status = to
+    order.save(update_fields=["status"])
+
+
+def order_cancel(*, actor, order, reason=""):
+    """Cancel an order before it is paid; its units go back on stock."""
+    _require_seller(actor, order.company)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        _transition(order, OrderStatus.CANCELLED)
+        for listing_id, quantity in _quantities_by_listing(order.lines.all()):
+            Listing.objects.filter(pk=listing_id).update(stock=F("stock") + quantity)
+        audit_event_record(actor=actor, verb="order.cancelled", target=order, reason=reason)
+    return order
