@@ -20,10 +20,18 @@ def mys(db):
     return make_tenant("MYS", "MY", "MYR", "Asia/Kuala_Lumpur")
 
 
+def _drop_pooled_broker_connections():
+    """Pooled connections keep the URL they were made with: drop them so the next send uses the current one."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def unreachable_broker():
     """Point the app at a port where no broker listens, as when Redis is down."""
     original = celery_app.conf.broker_url
     celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    _drop_pooled_broker_connections()
     yield
     celery_app.conf.broker_url = original
+    _drop_pooled_broker_connections()
