@@ -6,9 +6,27 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from hubs.errors import DomainError
-from hubs.models import OFFICER_ROLES, ApiKey, AuditEvent, Company, HSCode, Hub, Membership, Role, User
+from hubs.models import (
+    OFFICER_ROLES,
+    ApiKey,
+    AuditEvent,
+    Company,
+    HSCode,
+    Hub,
+    Membership,
+    RateRow,
+    Role,
+    RuleSet,
+    User,
+)
 from hubs.scoping import actor_for_request
-from hubs.services import api_key_revoke, company_verify
+from hubs.services import (
+    api_key_revoke,
+    company_verify,
+    rule_set_copy_to_draft,
+    rule_set_draft_edit,
+    rule_set_publish,
+)
 
 
 class TenantAdmin(admin.ModelAdmin):
@@ -127,6 +145,80 @@ class AuditEventAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _supervises(request, rule_set):
+    """A supervisor of the rule set's hub (or a superuser), looking at a draft."""
+    if rule_set is None or rule_set.is_published:
+        return False
+    return request.user.is_superuser or Role.HUB_SUPERVISOR in actor_for_request(request).roles_at(rule_set.hub)
+
+
+class RateRowInline(admin.TabularInline):
+    model = RateRow
+    extra = 0
+    fields = [
+        "hs_prefix",
+        "duty_rate",
+        "vat_rate",
+        "consumption_tax_rate",
+        "consumption_tax_min_unit_price",
+        "cbec_positive_list",
+        "export_refund_rate",
+        "admissibility",
+        "de_minimis_excluded",
+        "note",
+    ]
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return _supervises(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _supervises(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _supervises(request, obj)
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(TenantAdmin):
+    """Duty and tax rules per hub: supervisors copy the version in force to a draft, edit it, publish it."""
+
+    list_display = ["hub", "version", "status", "effective_from", "import_rules", "published_at"]
+    list_filter = ["status", "hub"]
+    list_select_related = ["hub"]
+    readonly_fields = ["hub", "version", "status", "published_at", "import_rules"]
+    inlines = [RateRowInline]
+    actions = ["copy_to_draft", "publish"]
+    service_arg = "rule_set"
+
+    def has_change_permission(self, request, obj=None):
+        return _supervises(request, obj)
+
+    def has_supervise_permission(self, request):
+        return request.user.is_superuser or actor_for_request(request).has_role(Role.HUB_SUPERVISOR)
+
+    def save_model(self, request, obj, form, change):
+        rule_set_draft_edit(actor=actor_for_request(request), rule_set=obj, changed=form.changed_data)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.has_changed():
+            rule_set_draft_edit(actor=actor_for_request(request), rule_set=form.instance, changed=["rates"])
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Copy to a new draft", permissions=["supervise"])
+    def copy_to_draft(self, request, queryset):
+        self.run_service(request, rule_set_copy_to_draft, queryset, "{count} drafts created.")
+
+    @admin.action(description="Publish the selected drafts on their effective date", permissions=["supervise"])
+    def publish(self, request, queryset):
+        for rule_set in queryset:
+            published = "{count} rule sets published."
+            self.run_service(request, rule_set_publish, [rule_set], published, effective_from=rule_set.effective_from)
 
 
 @admin.register(HSCode)

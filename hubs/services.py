@@ -194,3 +194,11 @@ def rule_sets_load_reference(*, hub):
             rule_set = rule_set_publish(actor=None, rule_set=rule_set, effective_from=effective_from, historical=True)
             published.append(rule_set)
     return published
+
+
+def rule_set_draft_edit(*, actor, rule_set, changed):
+    """Record an edit of a draft's parameters or rates; only its hub's supervisors edit, only drafts change."""
+    _require_supervisor(actor, rule_set.hub)
+    if rule_set.pk and RuleSet.objects.filter(pk=rule_set.pk, status=RuleSetStatus.PUBLISHED).exists():
+        raise DomainError(f"{rule_set} is published: copy it to a new draft.", code="already_published")
+    audit_event_record(actor=actor, verb="rule_set.edited", target=rule_set, data={"changed": sorted(changed)})

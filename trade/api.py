@@ -186,7 +186,11 @@ class QuoteInputSerializer(serializers.Serializer):
     origin_hub = serializers.SlugRelatedField(slug_field="code", queryset=hubs_directory())
     destination_hub = serializers.SlugRelatedField(slug_field="code", queryset=hubs_directory())
     consumer_id = serializers.CharField(
-        required=False, default="", max_length=40, help_text="The consumer's ID number: needed for CBEC retail."
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=40,
+        help_text="The consumer's ID number: needed for CBEC retail.",
     )
     lines = QuoteLineInputSerializer(many=True, min_length=1, max_length=200)
     freight = MoneySerializer(required=False)
@@ -331,7 +335,7 @@ def _line_requests(actor, lines):
 class BuyerSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=BuyerKind.choices)
     name = serializers.CharField(max_length=200)
-    id_number = serializers.CharField(required=False, max_length=40, write_only=True)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=40, write_only=True)
     id_number_masked = serializers.CharField(read_only=True)
     registration_number = serializers.CharField(required=False, max_length=64)
     email = serializers.EmailField(required=False)

@@ -1,0 +1,45 @@
+from decimal import Decimal
+
+import pytest
+from djmoney.money import Money
+
+from hubs.scoping import actor_for
+from hubs.services import rule_sets_load_reference
+from tests.tenants import make_tenant
+from trade.models import ListingStatus
+from trade.services import listing_create
+
+
+@pytest.fixture
+def yiw(db):
+    return make_tenant("YIW", "CN", "CNY", "Asia/Shanghai")
+
+
+@pytest.fixture
+def rules(hgh, mys, yiw):
+    """The reference rule sets of the three hubs, published."""
+    for tenant in (hgh, mys, yiw):
+        rule_sets_load_reference(hub=tenant.hub)
+
+
+def make_listing(tenant, *, hs_code="420221", price="500.00", stock=10, title="Woven rattan handbag", **extra):
+    fields = {
+        "title": title,
+        "hs_code": hs_code,
+        "origin_country": tenant.hub.country,
+        "unit_price": Money(price, tenant.company.home_currency),
+        "unit_weight_kg": Decimal("0.7"),
+        "length_cm": Decimal(30),
+        "width_cm": Decimal(10),
+        "height_cm": Decimal(25),
+        "stock": stock,
+        "status": ListingStatus.ACTIVE,
+        **extra,
+    }
+    return listing_create(actor=actor_for(tenant.seller_admin.user), company=tenant.company, **fields)
+
+
+@pytest.fixture
+def handbag(yiw, rules):
+    """A Yiwu seller's handbag at CNY 500: worked example 1 when sold into Hangzhou."""
+    return make_listing(yiw)

@@ -1,0 +1,457 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from hubs.consumers import consumer_hash
+from hubs.models import QuotaEntry, RateRow, RuleSet
+from hubs.scoping import actor_for
+from hubs.services import rule_set_copy_to_draft, rule_set_publish
+from tests.tenants import issue_key, key_client, session_client
+from tests.trade.conftest import make_listing
+from trade.models import Listing, Order, Quote
+
+CONSUMER = "330106199001011234"
+
+
+def cny(amount):
+    return {"amount": amount, "currency": "CNY"}
+
+
+def myr(amount):
+    return {"amount": amount, "currency": "MYR"}
+
+
+def adhoc(hs_code, price, currency="CNY", quantity=1, measure=("1", "piece")):
+    return {
+        "hs_code": hs_code,
+        "description": f"goods {hs_code}",
+        "quantity": quantity,
+        "unit_price": {"amount": price, "currency": currency},
+        "unit_measure": {"quantity": measure[0], "unit": measure[1]},
+    }
+
+
+def quote(client, lines, origin="YIW", destination="HGH", consumer=CONSUMER, **extra):
+    body = {"origin_hub": origin, "destination_hub": destination, "consumer_id": consumer, "lines": lines, **extra}
+    return client.post("/api/v1/quotes/", body, format="json")
+
+
+def taxes(response, line=0):
+    assert response.status_code == 201, response.json()
+    return {tax["kind"]: tax["amount"]["amount"] for tax in response.json()["lines"][line]["taxes"]}
+
+
+def error(response):
+    assert response.status_code == 400, response.json()
+    first = response.json()["errors"][0]
+    return first["code"], first["attr"]
+
+
+@pytest.fixture
+def seller(yiw, rules):
+    return session_client(yiw.seller_admin)
+
+
+# --- every worked example of the reference facts, through the API ------------------------------------
+
+
+def test_example_1_cbec_handbag_from_a_listing(seller, handbag):
+    response = quote(seller, [{"listing": handbag.public_id, "quantity": 1}])
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["id"].startswith("QUO-")
+    assert body["regime"] == "cbec_retail"
+    assert body["rule_set"] == {"hub": "HGH", "version": 3}
+    assert taxes(response) == {"duty": "0.00", "vat": "45.50"}
+    vat = body["lines"][0]["taxes"][1]
+    assert vat["rate"] == "0.1300"
+    assert vat["base"] == cny("500.00")
+    assert "× 13% × 0.7 = 45.50" in vat["explanation"]
+    assert body["totals"] == {
+        "goods": cny("500.00"),
+        "freight": cny("0.00"),
+        "insurance": cny("0.00"),
+        "duties_and_taxes": cny("45.50"),
+        "total": cny("545.50"),
+    }
+    assert body["consumer"] == "**************1234"
+    assert timezone.now() < timezone.datetime.fromisoformat(body["expires_at"])
+
+
+def test_example_2_olive_oil(seller):
+    assert taxes(quote(seller, [adhoc("150920", "200.00")])) == {"duty": "0.00", "vat": "12.60"}
+
+
+def test_example_3_cbec_wine(seller):
+    assert taxes(quote(seller, [adhoc("220421", "1000.00", measure=("750", "ml"))])) == {
+        "duty": "0.00",
+        "consumption_tax": "77.78",
+        "vat": "101.11",
+    }
+
+
+def test_example_4_wine_as_general_trade_once_the_year_is_used(seller, hgh):
+    QuotaEntry.objects.create(
+        hub=hgh.hub, consumer_hash=consumer_hash(CONSUMER), year=timezone.now().year, amount=25500, reference="ORD-X"
+    )
+    response = quote(seller, [adhoc("220421", "1000.00", measure=("750", "ml"))])
+    assert response.json()["regime"] == "general_trade"
+    assert taxes(response) == {"duty": "140.00", "consumption_tax": "126.67", "vat": "164.67"}
+    assert response.json()["totals"]["duties_and_taxes"] == cny("431.34")
+
+
+def test_example_6_malaysia_low_value_goods(seller):
+    response = quote(seller, [adhoc("610910", "480.00", "MYR")], destination="MYS", consumer="", freight=myr("20.00"))
+    assert response.json()["regime"] == "low_value_goods"
+    assert taxes(response) == {"lvg_tax": "48.00"}
+
+
+def test_example_7_malaysia_over_the_threshold(seller):
+    response = quote(seller, [adhoc("610910", "2000.00", "MYR")], destination="MYS", consumer="")
+    assert taxes(response) == {"duty": "400.00", "sales_tax": "240.00"}
+    assert response.json()["totals"]["duties_and_taxes"] == myr("640.00")
+
+    lost = quote(seller, [adhoc("610910", "480.00", "MYR")], destination="MYS", consumer="", freight=myr("30.00"))
+    assert lost.json()["regime"] == "general_trade"
+    assert "510.00 above de minimis" in lost.json()["explanation"]
+
+
+# --- bad input: a clear 400, nothing written ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "extra", "code", "attr"),
+    [
+        ([adhoc("339999", "10.00")], {}, "hs_code_unknown", "lines.0.hs_code"),
+        ([adhoc("33O499", "10.00")], {}, "hs_code_malformed", "lines.0.hs_code"),
+        ([adhoc("420221", "10.00", "MYR")], {}, "wrong_currency", "lines.0.unit_price"),
+        ([{**adhoc("420221", "10.00"), "quantity": 0}], {}, "min_value", "lines.0.quantity"),
+        ([{**adhoc("420221", "10.00"), "quantity": -2}], {}, "min_value", "lines.0.quantity"),
+        ([adhoc("420221", "-5.00")], {}, "invalid_price", "lines.0"),
+        ([adhoc("870323", "90000.00")], {}, "not_on_positive_list", "lines.0"),
+        ([adhoc("930200", "900.00")], {}, "prohibited", "lines.0"),
+        ([adhoc("420221", "10.00")], {"freight": myr("5.00")}, "wrong_currency", "freight"),
+        ([adhoc("420221", "10.00")], {"consumer_id": ""}, "required", "consumer_id"),
+        ([adhoc("420221", "10.00")], {"origin_hub": "XXX"}, "does_not_exist", "origin_hub"),
+        ([{"listing": "LST-NOSUCH", "quantity": 1}], {}, "not_found", "lines.0.listing"),
+        ([{"quantity": 1}], {}, "invalid", "lines.0.non_field_errors"),
+        ([], {}, "min_length", "lines.non_field_errors"),
+        ([adhoc("420221", "3000.00"), adhoc("420222", "3000.00")], {}, "over_order_limit", "lines"),
+    ],
+)
+def test_bad_quotes_are_400_and_write_nothing(seller, lines, extra, code, attr):
+    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER, "lines": lines, **extra}
+    response = seller.post("/api/v1/quotes/", body, format="json")
+    assert error(response) == (code, attr)
+    assert not Quote.objects.exists()
+
+
+def test_a_listing_of_another_company_cannot_be_quoted(seller, hgh, rules):
+    theirs = make_listing(hgh, title="Their bag")
+    assert error(quote(seller, [{"listing": theirs.public_id, "quantity": 1}])) == ("not_found", "lines.0.listing")
+
+
+def test_a_listing_quoted_from_the_wrong_origin_is_refused(seller, handbag):
+    response = quote(seller, [{"listing": handbag.public_id, "quantity": 1}], origin="MYS")
+    assert error(response) == ("wrong_origin", "lines.0.listing")
+
+
+# --- binding figures ----------------------------------------------------------------------------------
+
+
+def test_a_new_rule_set_version_never_alters_an_existing_quote(seller, handbag, hgh):
+    first = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+
+    draft = rule_set_copy_to_draft(
+        actor=actor_for(hgh.supervisor.user), rule_set=RuleSet.objects.get(hub=hgh.hub, version=3)
+    )
+    RateRow.objects.filter(rule_set=draft, hs_prefix="4202").update(vat_rate=Decimal("0.20"))
+    today = timezone.localdate()
+    rule_set_publish(actor=actor_for(hgh.supervisor.user), rule_set=draft, effective_from=today)
+
+    assert seller.get(f"/api/v1/quotes/{first['id']}/").json() == first
+    second = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    assert second["rule_set"] == {"hub": "HGH", "version": 4}
+    assert second["totals"]["duties_and_taxes"] == cny("70.00")
+
+
+def test_the_quote_endpoint_does_not_grow_queries_with_lines(seller, yiw, rules, django_assert_max_num_queries):
+    listings = [make_listing(yiw, title=f"Bag {i}", price="10.00") for i in range(20)]
+
+    def lines(n):
+        return [{"listing": listing.public_id, "quantity": 1} for listing in listings[:n]] + [
+            adhoc("150920", "10.00") for _ in range(n)
+        ]
+
+    with django_assert_max_num_queries(20) as one:
+        assert quote(seller, lines(1)).status_code == 201
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert quote(seller, lines(20)).status_code == 201
+
+
+# --- idempotency ------------------------------------------------------------------------------------------
+
+
+def test_a_replayed_quote_returns_the_first_answer_and_writes_nothing(seller, handbag):
+    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER}
+    body["lines"] = [{"listing": handbag.public_id, "quantity": 1}]
+    first = seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    replay = seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert replay.status_code == first.status_code == 201
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"
+    assert Quote.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_refused(seller, handbag):
+    line = {"listing": handbag.public_id, "quantity": 1}
+    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER, "lines": [line]}
+    seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    response = seller.post(
+        "/api/v1/quotes/", {**body, "lines": [{**line, "quantity": 2}]}, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert Quote.objects.count() == 1
+
+
+def test_a_failed_request_can_be_retried_with_its_key(seller, handbag):
+    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER}
+    assert (
+        seller.post("/api/v1/quotes/", {**body, "lines": []}, format="json", HTTP_IDEMPOTENCY_KEY="k-3").status_code
+        == 400
+    )
+    body["lines"] = [{"listing": handbag.public_id, "quantity": 1}]
+    assert seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-3").status_code == 201
+
+
+def test_keys_belong_to_their_sender(yiw, handbag):
+    _, key = issue_key(yiw.seller_admin, yiw.company_integrator)
+    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER}
+    body["lines"] = [{"listing": handbag.public_id, "quantity": 1}]
+    session_client(yiw.seller_admin).post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    key_client(key).post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert Quote.objects.count() == 2
+
+
+# --- orders ---------------------------------------------------------------------------------------------
+
+BUYER = {
+    "kind": "consumer",
+    "name": "Li Wei",
+    "id_number": CONSUMER,
+    "address_line1": "1 Wensan Road",
+    "city": "Hangzhou",
+    "country": "CN",
+}
+
+
+def place(client, quote_id, buyer=BUYER, **headers):
+    return client.post("/api/v1/orders/", {"quote": quote_id, "buyer": buyer}, format="json", **headers)
+
+
+def test_an_order_from_a_quote_reserves_stock_and_freezes_the_lines(seller, handbag):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 3}]).json()
+
+    response = place(seller, quoted["id"])
+
+    assert response.status_code == 201
+    order = response.json()
+    assert order["id"].startswith("ORD-")
+    assert order["status"] == "placed"
+    assert order["totals"] == quoted["totals"]
+    assert order["lines"][0]["taxes"] == quoted["lines"][0]["taxes"]
+    assert order["buyer"]["id_number_masked"] == "**************1234"
+    assert CONSUMER not in response.content.decode()
+    assert [event["verb"] for event in order["timeline"]] == ["order.placed"]
+    assert Listing.objects.get(pk=handbag.pk).stock == 7
+
+
+def test_cancelling_an_order_restores_stock_once(seller, handbag):
+    order = place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 4}]).json()["id"]).json()
+
+    cancelled = seller.post(f"/api/v1/orders/{order['id']}/cancel/", {"reason": "buyer changed mind"}, format="json")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert [(e["verb"], e["reason"]) for e in cancelled.json()["timeline"]] == [
+        ("order.placed", ""),
+        ("order.cancelled", "buyer changed mind"),
+    ]
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+
+    again = seller.post(f"/api/v1/orders/{order['id']}/cancel/", format="json")
+    assert error(again)[0] == "invalid_transition"
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+
+
+def test_a_replayed_order_reserves_stock_once(seller, handbag):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 2}]).json()
+    first = place(seller, quoted["id"], HTTP_IDEMPOTENCY_KEY="o-1")
+    replay = place(seller, quoted["id"], HTTP_IDEMPOTENCY_KEY="o-1")
+    assert replay.json() == first.json()
+    assert Order.objects.count() == 1
+    assert Listing.objects.get(pk=handbag.pk).stock == 8
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"id_number": "110101198001010000"}, "consumer_mismatch"),
+        ({"id_number": ""}, "required"),
+        ({"kind": "business", "registration_number": "91330000X"}, "consumer_mismatch"),
+    ],
+)
+def test_the_buyer_must_be_the_quoted_consumer(seller, handbag, change, code):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    assert error(place(seller, quoted["id"], {**BUYER, **change}))[0] == code
+    assert not Order.objects.exists()
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+
+
+def test_expired_used_foreign_and_estimate_quotes_cannot_be_ordered(seller, handbag, hgh, rules):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    Quote.objects.filter(public_id=quoted["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert error(place(seller, quoted["id"])) == ("quote_expired", "quote")
+
+    fresh = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    assert place(seller, fresh["id"]).status_code == 201
+    assert error(place(seller, fresh["id"])) == ("quote_used", "quote")
+
+    estimate = quote(seller, [adhoc("420221", "500.00")]).json()
+    assert error(place(seller, estimate["id"])) == ("estimate_only", "quote")
+
+    other = session_client(hgh.seller_admin)
+    assert error(place(other, fresh["id"])) == ("not_found", "quote")
+    assert Order.objects.count() == 1
+
+
+def test_the_last_units_cannot_be_oversold(seller, handbag):
+    first = quote(seller, [{"listing": handbag.public_id, "quantity": 8}]).json()
+    second = quote(seller, [{"listing": handbag.public_id, "quantity": 8}]).json()
+    assert place(seller, first["id"]).status_code == 201
+    assert error(place(seller, second["id"])) == ("out_of_stock", "quote")
+    assert Listing.objects.get(pk=handbag.pk).stock == 2
+
+
+def test_orders_are_filtered_and_paginated(seller, handbag):
+    ids = [
+        place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()["id"]).json()["id"]
+        for _ in range(3)
+    ]
+    seller.post(f"/api/v1/orders/{ids[0]}/cancel/", format="json")
+
+    placed = seller.get("/api/v1/orders/", {"status": "placed"}).json()
+    assert placed["count"] == 2
+    assert {order["id"] for order in placed["results"]} == set(ids[1:])
+    assert seller.get("/api/v1/orders/", {"destination_hub": "MYS"}).json()["count"] == 0
+    assert error(seller.get("/api/v1/orders/", {"status": "lost"}))[0] == "invalid_choice"
+
+
+# --- tenant isolation -------------------------------------------------------------------------------------
+
+OUTSIDERS = ["mys.seller_admin", "mys.company_integrator", "mys.officer", "mys.supervisor", "hgh.seller_admin"]
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_listings_quotes_and_orders_are_404_to_other_tenants(seller, handbag, hgh, mys, outsider):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    order = place(seller, quoted["id"]).json()
+    tenant, role = outsider.split(".")
+    client = session_client(getattr({"hgh": hgh, "mys": mys}[tenant], role))
+
+    for url in [
+        f"/api/v1/listings/{handbag.public_id}/",
+        f"/api/v1/quotes/{quoted['id']}/",
+        f"/api/v1/orders/{order['id']}/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+    assert client.get("/api/v1/orders/").json()["count"] == 0
+    assert client.post(f"/api/v1/orders/{order['id']}/cancel/", format="json").status_code == 404
+    assert client.patch(f"/api/v1/listings/{handbag.public_id}/", {"stock": 0}, format="json").status_code == 404
+
+
+def test_officers_of_both_hubs_of_an_order_see_it(seller, handbag, hgh, yiw):
+    order = place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()["id"]).json()
+    for officer in (hgh.officer, yiw.officer):
+        assert session_client(officer).get(f"/api/v1/orders/{order['id']}/").status_code == 200
+
+
+def test_an_officer_cannot_cancel_an_order(seller, handbag, hgh):
+    order = place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()["id"]).json()
+    assert session_client(hgh.officer).post(f"/api/v1/orders/{order['id']}/cancel/", format="json").status_code == 403
+
+
+# --- listings -----------------------------------------------------------------------------------------------
+
+LISTING = {
+    "title": "Bamboo tea set",
+    "hs_code": "6912.00",
+    "origin_country": "CN",
+    "unit_price": cny("120.00"),
+    "unit_weight_kg": "1.200",
+    "length_cm": "30.0",
+    "width_cm": "20.0",
+    "height_cm": "12.0",
+    "stock": 15,
+    "status": "active",
+}
+
+
+def test_a_listing_is_created_updated_archived_with_its_sellability(seller, rules):
+    created = seller.post("/api/v1/listings/", LISTING, format="json")
+    assert created.status_code == 201, created.json()
+    listing = created.json()
+    assert listing["id"].startswith("LST-")
+    assert listing["hs_code"] == "691200"
+    assert listing["hub"] == "YIW"
+    assert {(s["hub"], s["verdict"]) for s in listing["sellable"]} == {("HGH", "allowed"), ("MYS", "allowed")}
+
+    updated = seller.patch(f"/api/v1/listings/{listing['id']}/", {"stock": 3}, format="json")
+    assert updated.json()["stock"] == 3
+    archived = seller.post(f"/api/v1/listings/{listing['id']}/archive/", format="json")
+    assert archived.json()["status"] == "archived"
+    assert error(seller.patch(f"/api/v1/listings/{listing['id']}/", {"stock": 9}, format="json"))[0] == "archived"
+
+
+def test_sellability_names_the_reason(seller, yiw, rules):
+    cigarettes = make_listing(yiw, hs_code="240220", title="Cigarettes")
+    pistol = make_listing(yiw, hs_code="930200", title="Pistol")
+    verdicts = {
+        item["id"]: {s["hub"]: (s["verdict"], s["reason"]) for s in item["sellable"]}
+        for item in seller.get("/api/v1/listings/").json()["results"]
+    }
+    assert verdicts[cigarettes.public_id]["HGH"] == (
+        "not_on_positive_list",
+        "Cigarettes: not on the CBEC positive list.",
+    )
+    assert verdicts[pistol.public_id]["MYS"][0] == "prohibited"
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "attr"),
+    [
+        ({"hs_code": "999999"}, "hs_code_unknown", "hs_code"),
+        ({"unit_price": myr("10.00")}, "wrong_currency", "unit_price"),
+        ({"unit_price": cny("0.00")}, "invalid_price", "unit_price"),
+        ({"stock": -1}, "min_value", "stock"),
+        ({"status": "archived"}, "invalid_status", "status"),
+    ],
+)
+def test_bad_listings_are_400_and_write_nothing(seller, change, code, attr):
+    assert error(seller.post("/api/v1/listings/", {**LISTING, **change}, format="json")) == (code, attr)
+    assert not Listing.objects.exists()
+
+
+def test_listing_search_and_no_n_plus_1(seller, yiw, rules, django_assert_max_num_queries):
+    for i in range(15):
+        make_listing(yiw, title=f"Rattan basket {i}")
+    make_listing(yiw, title="Plush panda", hs_code="950300")
+    with django_assert_max_num_queries(12):
+        response = seller.get("/api/v1/listings/", {"q": "panda"})
+    assert [item["title"] for item in response.json()["results"]] == ["Plush panda"]
+    assert seller.get("/api/v1/listings/", {"q": "9503"}).json()["count"] == 1
