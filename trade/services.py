@@ -279,7 +279,7 @@ def order_place(*, actor, quote, buyer):
     """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all."""
     _require_seller(actor, quote.company)
     with transaction.atomic():
-        quote = Quote.objects.select_for_update().select_related("company").get(pk=quote.pk)
+        quote = Quote.objects.select_for_update(of=("self",)).select_related("company").get(pk=quote.pk)
         if Order.objects.filter(quote=quote).exists():
             raise DomainError(f"{quote.public_id} is already ordered.", code="quote_used", attr="quote")
         if quote.is_expired:

@@ -1,0 +1,60 @@
+"""Parallel orders for the last units: exactly as many sell as there are, on a real database."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from hubs.errors import DomainError
+from hubs.scoping import actor_for
+from tests.trade.conftest import make_listing
+from trade.models import Listing, Order
+from trade.services import QuoteLineRequest, order_place, quote_create
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+BUYERS = 8
+UNITS = 3
+
+
+def test_parallel_orders_for_the_last_units_sell_exactly_that_many(yiw, hgh, rules):
+    listing = make_listing(yiw, stock=UNITS)
+    actor = actor_for(yiw.seller_admin.user)
+    quotes = [
+        quote_create(
+            actor=actor,
+            company=yiw.company,
+            origin_hub=yiw.hub,
+            destination_hub=hgh.hub,
+            consumer_id=f"33010619900101{i:04d}",
+            lines=[QuoteLineRequest(quantity=1, listing=listing)],
+        )
+        for i in range(BUYERS)
+    ]
+    start = threading.Barrier(BUYERS)
+
+    def buy(i):
+        buyer = {
+            "kind": "consumer",
+            "name": f"Buyer {i}",
+            "id_number": f"33010619900101{i:04d}",
+            "address_line1": "1 Wensan Road",
+            "city": "Hangzhou",
+            "country": "CN",
+        }
+        try:
+            start.wait()
+            order_place(actor=actor, quote=quotes[i], buyer=buyer)
+            return "sold"
+        except DomainError as refusal:
+            return refusal.code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(BUYERS) as pool:
+        outcomes = list(pool.map(buy, range(BUYERS)))
+
+    assert sorted(outcomes) == ["out_of_stock"] * (BUYERS - UNITS) + ["sold"] * UNITS
+    assert Listing.objects.get(pk=listing.pk).stock == 0
+    assert Order.objects.count() == UNITS
