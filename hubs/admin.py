@@ -201,14 +201,11 @@ class RuleSetAdmin(TenantAdmin):
     def has_supervise_permission(self, request):
         return request.user.is_superuser or actor_for_request(request).has_role(Role.HUB_SUPERVISOR)
 
-    def save_model(self, request, obj, form, change):
-        rule_set_draft_edit(actor=actor_for_request(request), rule_set=obj, changed=form.changed_data)
-        super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        if formset.has_changed():
-            rule_set_draft_edit(actor=actor_for_request(request), rule_set=form.instance, changed=["rates"])
-        super().save_formset(request, form, formset, change)
+    def save_related(self, request, form, formsets, change):
+        """One audit event per save of a draft (the admin saves in one transaction), naming what changed."""
+        super().save_related(request, form, formsets, change)
+        changed = form.changed_data + (["rates"] if any(f.has_changed() for f in formsets) else [])
+        rule_set_draft_edit(actor=actor_for_request(request), rule_set=form.instance, changed=changed)
 
     @admin.action(description="Copy to a new draft", permissions=["supervise"])
     def copy_to_draft(self, request, queryset):
