@@ -1,0 +1,46 @@
+"""Officer console pages of trade rows: an officer sees its hub's rows and gets 404 on others'."""
+
+import pytest
+
+from hubs.scoping import actor_for
+from trade.services import QuoteLineRequest, order_place, quote_create
+
+
+@pytest.fixture
+def trade_rows(yiw, hgh, handbag):
+    actor = actor_for(yiw.seller_admin.user)
+    quote = quote_create(
+        actor=actor,
+        company=yiw.company,
+        origin_hub=yiw.hub,
+        destination_hub=hgh.hub,
+        consumer_id="330106199001011234",
+        lines=[QuoteLineRequest(quantity=1, listing=handbag)],
+    )
+    buyer = {
+        "kind": "consumer",
+        "name": "Li Wei",
+        "id_number": "330106199001011234",
+        "address_line1": "1 Wensan Road",
+        "city": "Hangzhou",
+        "country": "CN",
+    }
+    order = order_place(actor=actor, quote=quote, buyer=buyer)
+    return {"listing": handbag.pk, "quote": quote.pk, "order": order.pk}
+
+
+@pytest.mark.parametrize("role", ["officer", "supervisor"])
+def test_an_officer_of_an_unconcerned_hub_gets_404(client, mys, trade_rows, role):
+    client.force_login(getattr(mys, role).user)
+    for model, pk in trade_rows.items():
+        assert client.get(f"/admin/trade/{model}/{pk}/change/").status_code == 404, model
+        assert client.get(f"/admin/trade/{model}/").context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("tenant", ["yiw", "hgh"])
+def test_officers_of_the_origin_and_destination_see_the_order(client, request, trade_rows, tenant):
+    client.force_login(request.getfixturevalue(tenant).officer.user)
+    page = client.get(f"/admin/trade/order/{trade_rows['order']}/change/")
+    assert page.status_code == 200
+    assert "Woven rattan handbag" in page.content.decode()
+    assert "330106199001011234" not in page.content.decode()
