@@ -1,6 +1,8 @@
 import pytest
 
 from ewtp.celery import app as celery_app
+from hubs.hs_data import load_hs_nomenclature
+from hubs.models import HSCode
 from tests.tenants import make_tenant
 
 
@@ -35,3 +37,11 @@ def unreachable_broker():
     yield
     celery_app.conf.broker_url = original
     _drop_pooled_broker_connections()
+
+
+@pytest.fixture
+def hs_nomenclature(transactional_db):
+    """The HS rows a migration loads. A transactional test empties every table when it ends, so the
+    tests that commit for real (a worker, a browser, threads) ask for them to be put back."""
+    if not HSCode.objects.exists():
+        load_hs_nomenclature(HSCode)

@@ -20,9 +20,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium (or $CHROMIUM), driven by Playwright. Playwright's own browser download is not used."""
+    """Debian's Chromium (or $CHROMIUM), driven by Playwright. Playwright's own browser download is not used.
+
+    Module-scoped: while Playwright runs, Django's per-context connections differ from the tests' own,
+    so it is stopped before the tests of the next module run.
+    """
     executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if not executable:
         message = "Chromium is not installed: the end-to-end tests need it (Debian: apt-get install chromium)"
@@ -36,7 +40,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, hs_nomenclature):
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from tests.factories import PASSWORD
 from tests.tenants import make_tenant
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, url, username, password=PASSWORD):

@@ -20,7 +20,7 @@ def database_url():
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
+def celery_worker_process(hs_nomenclature, tmp_path):
     """A real `celery worker` process on the configured broker and the test database.
 
     Yields the path of its log, to show when a test fails.

@@ -8,7 +8,7 @@ from ewtp.celery import app as celery_app
 from hubs.models import ApiKey
 from tests.tenants import issue_key, key_client, make_tenant
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def wait_for(condition, timeout=90):

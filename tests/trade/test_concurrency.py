@@ -12,13 +12,13 @@ from tests.trade.conftest import make_listing
 from trade.models import Listing, Order
 from trade.services import QuoteLineRequest, order_place, quote_create
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 BUYERS = 8
 UNITS = 3
 
 
-def test_parallel_orders_for_the_last_units_sell_exactly_that_many(yiw, hgh, rules):
+def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, yiw, hgh, rules):
     listing = make_listing(yiw, stock=UNITS)
     actor = actor_for(yiw.seller_admin.user)
     quotes = [
