@@ -66,35 +66,33 @@ def hs_code_normalize(raw):
     return re.sub(r"[\s.]", "", raw or "")
 
 
-def hs_codes_validate(raws, *, attr="hs_code"):
+def hs_codes_validate(raws, *, attrs):
     """Normalized goods codes with the HS 2022 subheadings they fall under, in one query.
 
     A code is a 6-digit subheading that exists, or a national 8–10 digit code that extends one.
-    `attr` names the input at fault; with several codes, `{i}` in it stands for the code's position.
+    `attrs` names the input each code came from, to say which one is at fault.
     """
     codes = [hs_code_normalize(raw) for raw in raws]
-    for i, (raw, code) in enumerate(zip(raws, codes, strict=True)):
+    for raw, code, attr in zip(raws, codes, attrs, strict=True):
         if not HS_CODE_SHAPE.match(code):
             raise DomainError(
                 f"“{raw}” is not an HS code: give a 6-digit subheading such as 330499, "
                 "or a national code of 8 to 10 digits that extends one.",
                 code="hs_code_malformed",
-                attr=attr.format(i=i),
+                attr=attr,
             )
     subheadings = HSCode.objects.filter(level=6).in_bulk({code[:6] for code in codes})
-    for i, code in enumerate(codes):
+    for code, attr in zip(codes, attrs, strict=True):
         if code[:6] not in subheadings:
             raise DomainError(
-                f"{code[:6]} is not a subheading of the Harmonized System 2022.",
-                code="hs_code_unknown",
-                attr=attr.format(i=i),
+                f"{code[:6]} is not a subheading of the Harmonized System 2022.", code="hs_code_unknown", attr=attr
             )
     return [(code, subheadings[code[:6]]) for code in codes]
 
 
 def hs_code_validate(raw, *, attr="hs_code"):
     """A goods code, normalized, and the HS 2022 subheading it falls under (see `hs_codes_validate`)."""
-    return hs_codes_validate([raw], attr=attr)[0]
+    return hs_codes_validate([raw], attrs=[attr])[0]
 
 
 def hs_codes_search(query):

@@ -13,7 +13,8 @@ from hubs.errors import DomainError
 from hubs.idempotency import idempotent
 from hubs.scoping import actor_for_request
 from hubs.selectors import hubs_directory
-from trade.models import BuyerKind, Listing, ListingStatus, Order, OrderStatus, Quote, Unit
+from trade.filters import OrderFilter
+from trade.models import BuyerKind, Listing, ListingStatus, Order, Quote, Unit
 from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability
 from trade.services import (
     QuoteLineRequest,
@@ -346,11 +347,6 @@ class BuyerSerializer(serializers.Serializer):
     postal_code = serializers.CharField(required=False, max_length=20)
     country = serializers.CharField(max_length=2)
 
-    def validate(self, attrs):
-        if attrs["kind"] == BuyerKind.BUSINESS and not attrs.get("registration_number"):
-            raise serializers.ValidationError({"registration_number": "A business buyer needs its registration."})
-        return attrs
-
     def to_representation(self, buyer):
         data = super().to_representation(buyer)
         data["country"] = buyer.country.code
@@ -404,19 +400,6 @@ class OrderDetailSerializer(OrderSerializer):
 
     def get_timeline(self, order) -> list[dict]:
         return TimelineEventSerializer(order_timeline(order), many=True).data
-
-
-class OrderFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
-    origin_hub = django_filters.CharFilter(field_name="origin_hub__code")
-    destination_hub = django_filters.CharFilter(field_name="destination_hub__code")
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
-    buyer = django_filters.CharFilter(field_name="buyer__name", lookup_expr="icontains")
-
-    class Meta:
-        model = Order
-        fields = ["status", "origin_hub", "destination_hub", "placed_after", "placed_before", "buyer"]
 
 
 class CancelSerializer(serializers.Serializer):

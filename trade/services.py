@@ -71,6 +71,9 @@ def _check_listing_fields(company, fields):
         _require_currency(fields["unit_price"], company.home_currency, "unit_price")
         if fields["unit_price"].amount <= 0:
             raise DomainError("A unit price is above zero.", code="invalid_price", attr="unit_price")
+    for name in ("unit_weight_kg", "length_cm", "width_cm", "height_cm", "measure_quantity"):
+        if name in fields and fields[name] <= 0:
+            raise DomainError("Give a size above zero.", code="invalid_measure", attr=name)
     if fields.get("status") == ListingStatus.ARCHIVED:
         raise DomainError("Archive a listing with its archive action.", code="invalid_status", attr="status")
     unknown = set(fields) - LISTING_FIELDS
@@ -135,9 +138,8 @@ class QuoteLineRequest:
 def _basket_lines(company, origin_hub, currency, requests):
     """The calculator's lines for the requests, checked against the company, its hub and the currency."""
     adhoc = [i for i, request in enumerate(requests) if request.listing is None]
-    codes = dict(
-        zip(adhoc, hs_codes_validate([requests[i].hs_code for i in adhoc], attr="lines.{i}.hs_code"), strict=True)
-    )
+    validated = hs_codes_validate([requests[i].hs_code for i in adhoc], attrs=[f"lines.{i}.hs_code" for i in adhoc])
+    codes = dict(zip(adhoc, validated, strict=True))
     lines = []
     for i, request in enumerate(requests):
         listing = request.listing
@@ -266,6 +268,10 @@ def _buyer_create(company, quote, buyer):
                 attr="buyer.id_number",
             )
         buyer.update(id_number_hash=consumer_hash(id_number), id_number_masked=mask_id_number(id_number))
+    elif not buyer.get("registration_number"):
+        raise DomainError(
+            "A business buyer needs its registration number.", code="required", attr="buyer.registration_number"
+        )
     elif quote.consumer_hash:
         raise DomainError(
             "The quote was made for a consumer's retail import: the buyer is that consumer.",

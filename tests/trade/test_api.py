@@ -8,7 +8,7 @@ from hubs.consumers import consumer_hash
 from hubs.models import QuotaEntry, RateRow, RuleSet
 from hubs.scoping import actor_for
 from hubs.services import rule_set_copy_to_draft, rule_set_publish
-from tests.tenants import issue_key, key_client, session_client
+from tests.tenants import issue_key, key_client, make_tenant, session_client
 from tests.trade.conftest import make_listing
 from trade.models import Listing, Order, Quote
 
@@ -455,3 +455,32 @@ def test_listing_search_and_no_n_plus_1(seller, yiw, rules, django_assert_max_nu
         response = seller.get("/api/v1/listings/", {"q": "panda"})
     assert [item["title"] for item in response.json()["results"]] == ["Plush panda"]
     assert seller.get("/api/v1/listings/", {"q": "9503"}).json()["count"] == 1
+
+
+def test_a_bad_adhoc_line_after_a_listing_line_is_named_by_its_own_position(seller, handbag):
+    response = quote(seller, [{"listing": handbag.public_id, "quantity": 1}, adhoc("339999", "10.00")])
+    assert error(response) == ("hs_code_unknown", "lines.1.hs_code")
+
+
+def test_a_business_buyer_needs_its_registration(mys, rules):
+    johor = make_tenant("JHB", "MY", "MYR", "Asia/Kuala_Lumpur")  # a second Malaysian hub: no FX needed into MYS
+    batik = make_listing(johor, hs_code="610910", price="480.00", title="Batik shirt")
+    client = session_client(johor.seller_admin)
+    quoted = quote(client, [{"listing": batik.public_id, "quantity": 1}], origin="JHB", destination="MYS", consumer="")
+    assert quoted.json()["regime"] == "low_value_goods"
+    business = {"kind": "business", "name": "Kedai Baju", "address_line1": "1 Jalan Ampang", "city": "KL"}
+    business["country"] = "MY"
+
+    assert error(place(client, quoted.json()["id"], business)) == ("required", "buyer.registration_number")
+    assert not Order.objects.exists()
+    placed = place(client, quoted.json()["id"], {**business, "registration_number": "202301012345"})
+    assert placed.status_code == 201
+    assert placed.json()["buyer"]["kind"] == "business"
+
+
+@pytest.mark.parametrize("field", ["unit_weight_kg", "length_cm", "measure_quantity"])
+@pytest.mark.parametrize("value", ["0", "-1.5"])
+def test_listing_sizes_are_above_zero(seller, field, value):
+    response = seller.post("/api/v1/listings/", {**LISTING, field: value}, format="json")
+    assert error(response) == ("invalid_measure", field)
+    assert not Listing.objects.exists()

@@ -1,0 +1,441 @@
+"""The SME portal's listings, quote calculator and orders, through the Django test client."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from djmoney.money import Money
+
+from hubs.models import AuditEvent, Role
+from hubs.scoping import actor_for
+from tests.factories import MembershipFactory
+from tests.trade.conftest import make_listing
+from trade.models import Listing, ListingStatus, Order, OrderStatus, Quote
+from trade.services import QuoteLineRequest, order_place, quote_create
+
+CONSUMER = "330106199001011234"
+
+LISTING_FORM = {
+    "title": "Woven rattan handbag",
+    "description": "Hand-woven in Yiwu.",
+    "hs_code": "4202.21",
+    "origin_country": "CN",
+    "unit_price": "500.00",
+    "unit_weight_kg": "0.7",
+    "length_cm": "30",
+    "width_cm": "10",
+    "height_cm": "25",
+    "measure_quantity": "1",
+    "measure_unit": "piece",
+    "stock": "10",
+    "status": "active",
+}
+
+BUYER_FORM = {
+    "kind": "consumer",
+    "name": "Li Wei",
+    "id_number": CONSUMER,
+    "address_line1": "1 Wensan Road",
+    "city": "Hangzhou",
+    "country": "CN",
+}
+
+
+def quote_form(lines, origin="YIW", destination="HGH", consumer=CONSUMER, freight=""):
+    """The calculator's POST: the route, and one formset row per line (plus an empty one)."""
+    data = {
+        "origin_hub": origin,
+        "destination_hub": destination,
+        "consumer_id": consumer,
+        "freight": freight,
+        "lines-TOTAL_FORMS": str(len(lines) + 1),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "50",
+    }
+    for i, line in enumerate([*lines, {}]):
+        blank = {"listing": "", "quantity": "1", "hs_code": "", "description": "", "unit_price": ""}
+        fields = {**blank, "measure_quantity": "1", "measure_unit": "piece", **line}
+        data.update({f"lines-{i}-{name}": value for name, value in fields.items()})
+    return data
+
+
+def place_quote(tenant, listing, destination, quantity=1, consumer=CONSUMER):
+    return quote_create(
+        actor=actor_for(tenant.seller_admin.user),
+        company=tenant.company,
+        origin_hub=tenant.hub,
+        destination_hub=destination,
+        consumer_id=consumer,
+        lines=[QuoteLineRequest(quantity=quantity, listing=listing)],
+    )
+
+
+def place_order(tenant, listing, destination, quantity=1):
+    quote = place_quote(tenant, listing, destination, quantity)
+    return order_place(actor=actor_for(tenant.seller_admin.user), quote=quote, buyer=BUYER_FORM)
+
+
+@pytest.fixture
+def seller(client, yiw, rules):
+    client.force_login(yiw.seller_admin.user)
+    return client
+
+
+# --- access ---------------------------------------------------------------------------------------------
+
+
+def test_pages_need_a_login(client, db):
+    for url in ["/listings/", "/listings/new/", "/quotes/new/", "/orders/"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/?next=")
+
+
+def test_an_officer_lists_nothing_and_quotes_nothing(client, hgh):
+    client.force_login(hgh.officer.user)
+    assert client.get("/listings/").status_code == 200
+    assert client.get("/listings/new/").status_code == 403
+    assert client.get("/quotes/new/").status_code == 403
+
+
+def test_another_companys_listing_quote_and_order_answer_404(client, handbag, yiw, hgh, mys):
+    # given a Yiwu seller's order into Hangzhou
+    order = place_order(yiw, handbag, hgh.hub)
+    urls = [
+        f"/listings/{handbag.public_id}/",
+        f"/listings/{handbag.public_id}/edit/",
+        f"/quotes/{order.quote.public_id}/",
+        f"/orders/{order.public_id}/",
+    ]
+    posts = [f"/listings/{handbag.public_id}/archive/", f"/orders/{order.public_id}/cancel/"]
+
+    # when a seller of another company, or an officer of a hub the order never touches, asks for them
+    for membership in (mys.seller_admin, mys.officer):
+        client.force_login(membership.user)
+        # then they do not exist
+        for url in urls:
+            assert client.get(url).status_code == 404, url
+        for url in posts:
+            assert client.post(url).status_code == 404, url
+        assert handbag.public_id not in client.get("/listings/").content.decode()
+        assert order.public_id not in client.get("/orders/").content.decode()
+
+    assert Listing.objects.get(pk=handbag.pk).status == ListingStatus.ACTIVE
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+
+
+def test_an_officer_of_the_destination_sees_the_order_but_cannot_cancel_it(client, handbag, yiw, hgh):
+    order = place_order(yiw, handbag, hgh.hub)
+    client.force_login(hgh.officer.user)
+
+    page = client.get(f"/orders/{order.public_id}/").content.decode()
+    assert order.public_id in page
+    assert "Cancel order" not in page
+    assert client.post(f"/orders/{order.public_id}/cancel/").status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+
+
+# --- listings -------------------------------------------------------------------------------------------
+
+
+def test_a_seller_creates_edits_and_archives_a_listing(seller, yiw):
+    # when a seller creates a listing
+    response = seller.post("/listings/new/", LISTING_FORM)
+
+    # then it is listed at its home hub, in its home currency, with the HS code normalized
+    listing = Listing.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/listings/{listing.public_id}/"
+    assert (listing.company, listing.hub, listing.hs_code) == (yiw.company, yiw.hub, "420221")
+    assert listing.unit_price == Money("500.00", "CNY")
+    assert listing.status == ListingStatus.ACTIVE
+    page = seller.get(response["Location"]).content.decode()
+    assert "Woven rattan handbag" in page
+    assert "HGH" in page
+    assert "MYS" in page
+
+    # when it is edited
+    edited = {**LISTING_FORM, "hs_code": "420221", "unit_price": "480", "stock": 7}
+    response = seller.post(f"/listings/{listing.public_id}/edit/", edited)
+
+    # then only what changed is written, and recorded
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert (listing.unit_price, listing.stock) == (Money("480.00", "CNY"), 7)
+    update = AuditEvent.objects.get(verb="listing.updated")
+    assert update.data == {"fields": ["stock", "unit_price"]}
+
+    # when it is archived
+    response = seller.post(
+        f"/listings/{listing.public_id}/archive/", {"reason": "Sold out for the season"}, follow=True
+    )
+
+    # then it is off sale for good and the page offers no edit
+    listing.refresh_from_db()
+    assert listing.status == ListingStatus.ARCHIVED
+    page = response.content.decode()
+    assert "is archived" in page
+    assert f"/listings/{listing.public_id}/edit/" not in page
+    assert AuditEvent.objects.get(verb="listing.archived").reason == "Sold out for the season"
+
+
+def test_the_listing_form_names_the_home_currency(seller):
+    page = seller.get("/listings/new/").content.decode()
+    assert "Unit price (CNY)" in page
+
+
+def test_a_bad_hs_code_is_a_form_error_and_writes_nothing(seller):
+    response = seller.post("/listings/new/", {**LISTING_FORM, "hs_code": "999999"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"hs_code": ["999999 is not a subheading of the Harmonized System 2022."]}
+    assert not Listing.objects.exists()
+    assert not AuditEvent.objects.filter(verb__startswith="listing.").exists()
+
+
+def test_a_bad_hs_code_on_edit_changes_nothing(seller, handbag):
+    response = seller.post(f"/listings/{handbag.public_id}/edit/", {**LISTING_FORM, "hs_code": "42x", "stock": 3})
+
+    assert response.status_code == 200
+    assert "is not an HS code" in response.context["form"].errors["hs_code"][0]
+    handbag.refresh_from_db()
+    assert (handbag.hs_code, handbag.stock) == ("420221", 10)
+
+
+def test_a_seller_of_two_companies_chooses_the_company(client, yiw, hgh, rules):
+    MembershipFactory(user=yiw.seller_admin.user, company=hgh.company, role=Role.SELLER_STAFF)
+    client.force_login(yiw.seller_admin.user)
+
+    response = client.post("/listings/new/", LISTING_FORM)
+    assert response.context["form"].errors == {"company": ["This field is required."]}
+
+    response = client.post("/listings/new/", {**LISTING_FORM, "company": hgh.company.pk})
+    assert response.status_code == 302
+    assert Listing.objects.get().company == hgh.company
+
+
+def test_the_listings_page_shows_sellability_and_reasons(seller, yiw):
+    for hs_code, title in [("420221", "Handbag"), ("930200", "Pistol"), ("240220", "Cigarettes"), ("300490", "Pills")]:
+        make_listing(yiw, hs_code=hs_code, title=title)
+
+    page = seller.get("/listings/").content.decode()
+
+    assert "allowed" in page
+    assert "prohibited" in page
+    assert 'title="Revolvers and pistols: prohibited."' in page
+    assert "not on the positive list" in page
+    assert "Cigarettes: not on the CBEC positive list." in page
+    assert "permit required" in page
+    assert "Medicaments: an import permit is required." in page
+
+
+def test_listings_are_searched_and_filtered(seller, yiw):
+    bag = make_listing(yiw, title="Rattan handbag")
+    tea = make_listing(yiw, hs_code="090210", title="Green tea", status=ListingStatus.DRAFT)
+
+    page = seller.get("/listings/", {"q": "0902"}).content.decode()
+    assert tea.public_id in page
+    assert bag.public_id not in page
+
+    page = seller.get("/listings/", {"q": bag.public_id.lower()}).content.decode()
+    assert bag.public_id in page
+    assert tea.public_id not in page
+
+    page = seller.get("/listings/", {"status": "draft"}).content.decode()
+    assert tea.public_id in page
+    assert bag.public_id not in page
+
+
+def test_the_listings_page_does_not_grow_queries_with_listings(seller, yiw, django_assert_max_num_queries):
+    make_listing(yiw)
+    with CaptureQueriesContext(connection) as one:
+        assert seller.get("/listings/").status_code == 200
+    for i in range(20):
+        make_listing(yiw, title=f"Handbag {i}")
+
+    with django_assert_max_num_queries(len(one)):
+        page = seller.get("/listings/").content.decode()
+
+    assert page.count('class="verdict verdict-allowed"') == 21 * 2  # into HGH and into MYS
+
+
+def test_the_listings_page_is_paginated(seller, yiw):
+    for i in range(26):
+        make_listing(yiw, title=f"Handbag {i}")
+
+    first = seller.get("/listings/", {"status": "active"}).content.decode()
+    second = seller.get("/listings/", {"status": "active", "page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first
+    assert "?status=active&amp;page=2" in first
+    assert second.count("Handbag ") == 1
+
+
+# --- quotes ---------------------------------------------------------------------------------------------
+
+
+def test_the_calculator_quotes_cbec_figures_for_a_listing(seller, handbag):
+    # when a Yiwu seller quotes its handbag into Hangzhou for a consumer
+    response = seller.post("/quotes/new/", quote_form([{"listing": handbag.public_id}]))
+
+    # then the quote binds CBEC retail figures: 0% duty, VAT 500 × 13% × 0.7
+    quote = Quote.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/quotes/{quote.public_id}/"
+    assert quote.duties_and_taxes == Money("45.50", "CNY")
+    page = seller.get(response["Location"]).content.decode()
+    assert "CBEC retail import" in page
+    assert "HGH version 3" in page
+    assert "Import VAT" in page
+    assert "13%" in page
+    assert "CN¥45.50" in page
+    assert "× 13% × 0.7 = 45.50" in page
+    assert "CN¥545.50" in page
+    assert "**************1234" in page
+    assert CONSUMER not in page
+    assert "Place the order" in page
+
+
+def test_the_calculator_names_the_destination_currency(seller, handbag):
+    page = seller.get("/quotes/new/").content.decode()
+    assert "destination hub&#x27;s currency (HGH CNY, MYS MYR, YIW CNY)" in page
+
+
+def test_the_calculator_shows_a_refusal_on_its_field_or_line(seller, handbag):
+    # a CBEC quote without the consumer
+    response = seller.post("/quotes/new/", quote_form([{"listing": handbag.public_id}], consumer=""))
+    assert "give the consumer&#x27;s ID number" in str(response.context["form"].errors["consumer_id"])
+
+    # an ad-hoc line with an HS code that does not exist, after a good one
+    lines = [{"hs_code": "420221", "unit_price": "500"}, {"hs_code": "999999", "unit_price": "10"}]
+    response = seller.post("/quotes/new/", quote_form(lines))
+    formset = response.context["formset"]
+    assert formset.forms[0].errors == {}
+    assert formset.forms[1].errors == {"hs_code": ["999999 is not a subheading of the Harmonized System 2022."]}
+
+    # prohibited goods refuse their line
+    response = seller.post("/quotes/new/", quote_form([{"hs_code": "930200", "unit_price": "900"}]))
+    assert "cannot be sold into HGH: prohibited" in str(response.context["formset"].forms[0].non_field_errors())
+
+    # a line that is both a listing and ad-hoc goods, and a basket with no line
+    response = seller.post("/quotes/new/", quote_form([{"listing": handbag.public_id, "hs_code": "420221"}]))
+    assert "takes its HS code and price from the listing" in str(response.context["formset"].forms[0].errors)
+    response = seller.post("/quotes/new/", quote_form([]))
+    assert "Choose a listing, or give an HS code and a unit price." in str(response.context["formset"].forms[0].errors)
+
+    assert not Quote.objects.exists()
+
+
+def test_an_adhoc_quote_is_an_estimate_without_an_order_form(seller, handbag):
+    response = seller.post(
+        "/quotes/new/",
+        quote_form([{"hs_code": "150920", "description": "Olive oil", "unit_price": "120"}]),
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "Olive oil" in page
+    assert "it is an estimate" in page
+    assert "Place the order" not in page
+
+
+# --- orders ---------------------------------------------------------------------------------------------
+
+
+def test_an_order_placed_from_the_quote_page_and_cancelled_restores_stock(seller, handbag, hgh):
+    # given a quote of two handbags
+    response = seller.post("/quotes/new/", quote_form([{"listing": handbag.public_id, "quantity": "2"}]))
+    quote_url = response["Location"]
+
+    # when the seller places the order for the quoted consumer
+    response = seller.post(quote_url, BUYER_FORM)
+
+    # then the order is placed, its units reserved, and its page shows the buyer masked and the timeline
+    order = Order.objects.get()
+    assert response["Location"] == f"/orders/{order.public_id}/"
+    assert Listing.objects.get(pk=handbag.pk).stock == 8
+    page = seller.get(response["Location"]).content.decode()
+    assert "Li Wei" in page
+    assert "**************1234" in page
+    assert CONSUMER not in page
+    assert "order.placed" in page
+    assert "CN¥91.00" in page  # the duties and taxes of two handbags
+    assert f'Ordered as <a href="/orders/{order.public_id}/">' in seller.get(quote_url).content.decode()
+
+    # when the seller cancels it
+    response = seller.post(f"/orders/{order.public_id}/cancel/", {"reason": "Buyer changed their mind"}, follow=True)
+
+    # then its units are back on stock and the timeline says why
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+    page = response.content.decode()
+    assert "order.cancelled" in page
+    assert "Buyer changed their mind" in page
+    assert "Cancel order" not in page
+
+    # and a second cancel is refused, stock untouched
+    response = seller.post(f"/orders/{order.public_id}/cancel/", follow=True)
+    assert "cannot become cancelled" in response.content.decode()
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+
+
+def test_the_buyer_must_be_the_quoted_consumer(seller, handbag, yiw, hgh):
+    quote = place_quote(yiw, handbag, hgh.hub)
+
+    response = seller.post(f"/quotes/{quote.public_id}/", {**BUYER_FORM, "id_number": "110101199003070000"})
+
+    assert "this buyer is another person" in response.context["form"].errors["id_number"][0]
+    assert not Order.objects.exists()
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+
+
+def test_a_business_buyer_needs_its_registration_and_a_cbec_quote_a_consumer(seller, handbag, yiw, hgh):
+    quote = place_quote(yiw, handbag, hgh.hub)
+    business = {**BUYER_FORM, "kind": "business", "id_number": "", "name": "Hangzhou Retail Ltd."}
+
+    response = seller.post(f"/quotes/{quote.public_id}/", business)
+    assert response.context["form"].errors == {"registration_number": ["A business buyer needs its registration number."]}
+
+    response = seller.post(f"/quotes/{quote.public_id}/", {**business, "registration_number": "91330100X"})
+    assert "the buyer is that consumer" in response.context["form"].errors["kind"][0]
+    assert not Order.objects.exists()
+
+
+def test_the_orders_list_filters_by_status(seller, handbag, yiw, hgh):
+    placed = place_order(yiw, handbag, hgh.hub)
+    cancelled = place_order(yiw, handbag, hgh.hub)
+    cancelled.status = OrderStatus.CANCELLED
+    cancelled.save(update_fields=["status"])
+
+    page = seller.get("/orders/").content.decode()
+    assert placed.public_id in page
+    assert cancelled.public_id in page
+
+    page = seller.get("/orders/", {"status": "cancelled"}).content.decode()
+    assert cancelled.public_id in page
+    assert placed.public_id not in page
+
+    page = seller.get("/orders/", {"status": "placed", "destination_hub": "HGH", "buyer": "li"}).content.decode()
+    assert placed.public_id in page
+    assert cancelled.public_id not in page
+
+    page = seller.get("/orders/", {"origin_hub": "MYS"}).content.decode()
+    assert placed.public_id not in page
+    assert "No orders match these filters" in page
+
+    response = seller.get("/orders/", {"status": "lost"})
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_an_expired_quote_offers_no_order_form(seller, handbag, yiw, hgh):
+    quote = place_quote(yiw, handbag, hgh.hub)
+    Quote.objects.filter(pk=quote.pk).update(expires_at=quote.created_at)
+
+    page = seller.get(f"/quotes/{quote.public_id}/").content.decode()
+
+    assert "This quote has expired" in page
+    assert "Place the order" not in page
+    assert Decimal("45.50") == Quote.objects.get().duties_and_taxes.amount

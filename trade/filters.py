@@ -1,0 +1,16 @@
+import django_filters
+
+from trade.models import Order, OrderStatus
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    origin_hub = django_filters.CharFilter(field_name="origin_hub__code")
+    destination_hub = django_filters.CharFilter(field_name="destination_hub__code")
+    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    buyer = django_filters.CharFilter(field_name="buyer__name", lookup_expr="icontains")
+
+    class Meta:
+        model = Order
+        fields = ["status", "origin_hub", "destination_hub", "placed_after", "placed_before", "buyer"]
