@@ -360,8 +360,8 @@ class IdempotencyRecord(models.Model):
     principal = models.CharField(max_length=200, help_text="Who sent it: an API key or a user.")
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text="Hash of the method, path and body.")
-    status_code = models.PositiveSmallIntegerField()
-    body = models.JSONField(encoder=DjangoJSONEncoder)
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
+    body = models.JSONField(encoder=DjangoJSONEncoder, null=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -149,6 +149,7 @@ class ListingViewSet(
 
     @extend_schema(request=None, responses=ListingSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def archive(self, request, id=None):
         listing = listing_archive(actor=actor_for_request(request), listing=self.get_object())
         return Response(self.get_serializer(listing).data)
@@ -435,6 +436,7 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     @extend_schema(request=CancelSerializer, responses=OrderDetailSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, id=None):
         data = CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,3 +1,4 @@
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -484,3 +485,19 @@ def test_listing_sizes_are_above_zero(seller, field, value):
     response = seller.post("/api/v1/listings/", {**LISTING, field: value}, format="json")
     assert error(response) == ("invalid_measure", field)
     assert not Listing.objects.exists()
+
+
+def test_a_replayed_cancel_returns_the_first_answer(seller, handbag):
+    order = place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()["id"]).json()
+    url = f"/api/v1/orders/{order['id']}/cancel/"
+    first = seller.post(url, {"reason": "typo"}, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
+    replay = seller.post(url, {"reason": "typo"}, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
+    assert replay.status_code == first.status_code == 200
+    assert replay.json() == first.json()
+
+
+def test_the_api_speaks_json_only(seller, handbag):
+    body = {"origin_hub": "YIW", "file": io.BytesIO(b"x")}
+    response = seller.post("/api/v1/quotes/", body, format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["code"] == "unsupported_media_type"

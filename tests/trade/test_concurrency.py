@@ -8,6 +8,7 @@ from django.db import connection
 
 from hubs.errors import DomainError
 from hubs.scoping import actor_for
+from tests.tenants import session_client
 from tests.trade.conftest import make_listing
 from trade.models import Listing, Order
 from trade.services import QuoteLineRequest, order_place, quote_create
@@ -16,6 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BUYERS = 8
 UNITS = 3
+RETRIES = 4
+CONSUMER = "330106199001011234"
+BUYER = {"kind": "consumer", "name": "Li Wei", "address_line1": "1 Wensan Road", "city": "Hangzhou", "country": "CN"}
 
 
 def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, yiw, hgh, rules):
@@ -58,3 +62,37 @@ def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclatu
     assert sorted(outcomes) == ["out_of_stock"] * (BUYERS - UNITS) + ["sold"] * UNITS
     assert Listing.objects.get(pk=listing.pk).stock == 0
     assert Order.objects.count() == UNITS
+
+
+def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomenclature, yiw, hgh, rules):
+    listing = make_listing(yiw, stock=5)
+    actor = actor_for(yiw.seller_admin.user)
+    quote = quote_create(
+        actor=actor,
+        company=yiw.company,
+        origin_hub=yiw.hub,
+        destination_hub=hgh.hub,
+        consumer_id=CONSUMER,
+        lines=[QuoteLineRequest(quantity=1, listing=listing)],
+    )
+    body = {"quote": quote.public_id, "buyer": {**BUYER, "id_number": CONSUMER}}
+    start = threading.Barrier(RETRIES)
+
+    def retry(_):
+        client = session_client(yiw.seller_admin)
+        try:
+            start.wait()
+            response = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(RETRIES) as pool:
+        answers = list(pool.map(retry, range(RETRIES)))
+
+    assert {code for code, _ in answers} <= {201, 409}, answers
+    placed = [body for code, body in answers if code == 201]
+    assert placed
+    assert all(body == placed[0] for body in placed)
+    assert Order.objects.count() == 1
+    assert Listing.objects.get(pk=listing.pk).stock == 4

@@ -397,7 +397,8 @@ def test_a_business_buyer_needs_its_registration_and_a_cbec_quote_a_consumer(sel
     business = {**BUYER_FORM, "kind": "business", "id_number": "", "name": "Hangzhou Retail Ltd."}
 
     response = seller.post(f"/quotes/{quote.public_id}/", business)
-    assert response.context["form"].errors == {"registration_number": ["A business buyer needs its registration number."]}
+    needs = "A business buyer needs its registration number."
+    assert response.context["form"].errors == {"registration_number": [needs]}
 
     response = seller.post(f"/quotes/{quote.public_id}/", {**business, "registration_number": "91330100X"})
     assert "the buyer is that consumer" in response.context["form"].errors["kind"][0]
