@@ -170,6 +170,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "ewtp.settings.CURRENCIES",
         "UnitEnum": "trade.models.Unit.choices",
+        "CountryEnum": "django_countries.countries",
         "ListingStatusEnum": "trade.models.ListingStatus.choices",
         "OrderStatusEnum": "trade.models.OrderStatus.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",

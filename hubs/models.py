@@ -1,3 +1,4 @@
+from decimal import Decimal, InvalidOperation
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -262,6 +263,18 @@ class RuleSet(models.Model):
             raise ValidationError("A published rule set never changes: copy it to a new draft.")
         super().save(*args, **kwargs)
 
+    REQUIRED_PARAMETERS = {
+        tariff.ImportRules.CHINA_CBEC: ("cbec_order_limit", "cbec_annual_limit", "cbec_tax_factor"),
+        tariff.ImportRules.MALAYSIA_DFTZ: ("de_minimis_threshold",),
+    }
+
+    def missing_parameters(self):
+        """The parameters its import rules need that this version leaves empty (LVG needs rate and threshold)."""
+        missing = [name for name in self.REQUIRED_PARAMETERS[self.import_rules] if getattr(self, name) is None]
+        if (self.lvg_rate is None) != (self.lvg_threshold is None):
+            missing.append("lvg_threshold" if self.lvg_threshold is None else "lvg_rate")
+        return missing
+
     def as_rules(self):
         """The calculator's view of this version (rates must be loaded, e.g. by prefetch)."""
         return tariff.Rules(
@@ -280,6 +293,22 @@ class RuleSet(models.Model):
         )
 
 
+def validate_unit_thresholds(value):
+    """Prices per unit of measure from which the consumption tax applies: {"g": "10", "piece": "15"}."""
+    units = {"g", "ml", "piece"}
+    if not isinstance(value, dict):
+        raise ValidationError('Give prices per unit as {"g": "10", "ml": "10", "piece": "15"}.')
+    for unit, price in value.items():
+        if unit not in units:
+            raise ValidationError(f"“{unit}” is not a unit of measure here: use g, ml or piece.")
+        try:
+            valid = Decimal(str(price)) > 0
+        except (InvalidOperation, ValueError):
+            valid = False
+        if not valid:
+            raise ValidationError(f"The price per {unit} must be a number above zero, not {price!r}.")
+
+
 def validate_rate(value):
     if not 0 <= value < 1:
         raise ValidationError("A rate is a fraction from 0 up to 1, such as 0.13 for 13%.")
@@ -296,7 +325,10 @@ class RateRow(models.Model):
     )
     consumption_tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0, validators=[validate_rate])
     consumption_tax_min_unit_price = models.JSONField(
-        default=dict, blank=True, help_text='Prices per unit from which the consumption tax applies: {"g": "10"}.'
+        default=dict,
+        blank=True,
+        validators=[validate_unit_thresholds],
+        help_text='Prices per unit from which the consumption tax applies: {"g": "10"}.',
     )
     cbec_positive_list = models.BooleanField(default=True)
     export_refund_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0, validators=[validate_rate])

@@ -14,6 +14,10 @@ def money_field(**kwargs):
     return MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default_currency=None, **kwargs)
 
 
+# The largest amount a money column holds.
+MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES) - Decimal("0.01")
+
+
 def minor_unit(currency):
     """The smallest amount of `currency` as a Decimal exponent: Decimal("0.01") for CNY, Decimal("1") for JPY."""
     places = len(str(get_currency(currency).sub_unit)) - 1

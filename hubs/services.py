@@ -1,7 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -156,11 +156,27 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
             attr="effective_from",
         )
     with transaction.atomic():
+        Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # one publication per hub at a time
         rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
         if rule_set.is_published:
             raise DomainError(f"{rule_set} is already published.", code="already_published")
-        if not rule_set.rates.filter(hs_prefix="").exists():
+        missing = rule_set.missing_parameters()
+        if missing:
+            raise DomainError(
+                f"{rule_set.get_import_rules_display()} needs {', '.join(missing)}.",
+                code="missing_parameters",
+                attr=missing[0],
+            )
+        rates = list(rule_set.rates.all())
+        if not any(rate.hs_prefix == "" for rate in rates):
             raise DomainError("A rule set needs a default rate row (empty HS prefix).", code="no_default_rate")
+        for rate in rates:
+            try:
+                rate.full_clean(exclude=["rule_set"])
+            except ValidationError as invalid:
+                raise DomainError(
+                    f"Rate row “{rate.hs_prefix or 'default'}”: {'; '.join(invalid.messages)}", code="invalid_rate"
+                ) from invalid
         published = RuleSet.objects.filter(hub=rule_set.hub, status=RuleSetStatus.PUBLISHED)
         if published.filter(effective_from=effective_from).exists():
             raise DomainError(

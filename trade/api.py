@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import django_filters
 from django.conf import settings
+from django_countries.serializer_fields import CountryField
 from djmoney.money import Money
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -94,7 +95,8 @@ class ListingSerializer(serializers.ModelSerializer):
         extra_kwargs = {"stock": {"min_value": 0}}
 
     def get_sellable(self, listing) -> list[dict]:
-        """Per destination hub: allowed, permit_required, not_on_positive_list or prohibited, with the reason."""
+        """Per destination hub: allowed, permit_required, not_on_positive_list or prohibited, the reason, and
+        whether it can be quoted there now (`quotable`)."""
         return self.context["sellability"].get(listing.pk, [])
 
     def to_representation(self, instance):
@@ -346,12 +348,7 @@ class BuyerSerializer(serializers.Serializer):
     address_line2 = serializers.CharField(required=False, max_length=200)
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(required=False, max_length=20)
-    country = serializers.CharField(max_length=2)
-
-    def to_representation(self, buyer):
-        data = super().to_representation(buyer)
-        data["country"] = buyer.country.code
-        return data
+    country = CountryField()
 
 
 class OrderInputSerializer(serializers.Serializer):

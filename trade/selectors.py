@@ -25,7 +25,8 @@ def listings_for(actor, *, query="", status=None):
 
 
 def sellability(listings, on_date=None):
-    """For each listing, whether it can be sold into each other hub, and why not: {listing pk: [..]}."""
+    """For each listing, whether customs lets it into each other hub, whether it can be quoted there now,
+    and why not: {listing pk: [{hub, verdict, label, reason, quotable}]}."""
     rules_by_hub = rules_in_force(on_date or timezone.localdate())
     verdicts = {}
     for listing in listings:
@@ -35,8 +36,11 @@ def sellability(listings, on_date=None):
                 continue
             verdict = rules.admissibility(listing.hs_code)
             reason = "" if verdict == Admissibility.ALLOWED else rules.rate_for(listing.hs_code).note
+            quotable = verdict == Admissibility.ALLOWED and listing.unit_price.currency.code == rules.currency
+            if verdict == Admissibility.ALLOWED and not quotable:
+                reason = f"{code} quotes in {rules.currency}: currency conversion is not available yet."
             verdicts[listing.pk].append(
-                {"hub": code, "verdict": verdict.value, "label": verdict.label, "reason": reason}
+                {"hub": code, "verdict": verdict.value, "label": verdict.label, "reason": reason, "quotable": quotable}
             )
     return verdicts
 

@@ -13,6 +13,7 @@ from djmoney.money import Money
 from hubs.consumers import consumer_hash, mask_id_number
 from hubs.errors import DomainError
 from hubs.models import COMPANY_ROLES
+from hubs.money import MAX_AMOUNT
 from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, rule_set_in_force
 from hubs.services import audit_event_record
 from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess
@@ -156,6 +157,13 @@ def _basket_lines(company, origin_hub, currency, requests):
                     code="wrong_origin",
                     attr=f"lines.{i}.listing",
                 )
+            if listing.unit_price.currency.code != currency:
+                raise DomainError(
+                    f"{listing.public_id} is priced in {listing.unit_price.currency.code} and this destination "
+                    f"quotes in {currency}: currency conversion is not available yet.",
+                    code="fx_unavailable",
+                    attr=f"lines.{i}.listing",
+                )
             hs_code, description, unit_price = listing.hs_code, listing.title, listing.unit_price
             measure = Measure(listing.measure_quantity, listing.measure_unit)
         else:
@@ -197,6 +205,12 @@ def quote_create(*, actor, company, origin_hub, destination_hub, lines, freight=
         insurance=insurance.amount,
     )
     assessment = assess(basket, rule_set.as_rules(), consumer_year_usage=usage)
+    if assessment.total > MAX_AMOUNT:
+        raise DomainError(
+            f"This basket comes to {currency} {assessment.total}, more than one quote can hold ({MAX_AMOUNT}).",
+            code="amount_too_large",
+            attr="lines",
+        )
 
     def money(amount):
         return Money(amount, currency)
@@ -247,6 +261,12 @@ def quote_create(*, actor, company, origin_hub, destination_hub, lines, freight=
                 taxes_total=money(line.taxes_total),
             )
             for position, (request, line) in enumerate(zip(lines, assessment.lines, strict=True))
+        )
+        audit_event_record(
+            actor=actor,
+            verb="quote.created",
+            target=quote,
+            data={"regime": assessment.regime.value, "rule_set_version": rule_set.version, "total": str(quote.total)},
         )
     return quote
 

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hubs', '0004_alter_idempotencyrecord_body'),
+        ("hubs", "0004_alter_idempotencyrecord_body"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='idempotencyrecord',
-            name='body',
+            model_name="idempotencyrecord",
+            name="body",
             field=models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True),
         ),
         migrations.AlterField(
-            model_name='idempotencyrecord',
-            name='status_code',
-            field=models.PositiveSmallIntegerField(help_text='Empty while the first request runs.', null=True),
+            model_name="idempotencyrecord",
+            name="status_code",
+            field=models.PositiveSmallIntegerField(help_text="Empty while the first request runs.", null=True),
         ),
     ]

@@ -208,3 +208,31 @@ def test_rules_cannot_be_published_into_the_past(hgh, hgh_rules):
     assert refusal.value.code == "effective_in_past"
     draft.refresh_from_db()
     assert not draft.is_published
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"cbec_order_limit": None}, "missing_parameters"),
+        ({"lvg_rate": Decimal("0.1")}, "missing_parameters"),
+    ],
+)
+def test_a_draft_missing_what_its_rules_need_is_not_published(hgh, hgh_rules, change, code):
+    supervisor = actor_for(hgh.supervisor.user)
+    draft = rule_set_copy_to_draft(actor=supervisor, rule_set=hgh_rules[-1])
+    RuleSet.objects.filter(pk=draft.pk).update(**change)
+    draft.refresh_from_db()
+    with pytest.raises(DomainError) as refusal:
+        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
+    assert refusal.value.code == code
+
+
+@pytest.mark.parametrize("thresholds", [{"g": None}, {"g": "-1"}, {"kg": "10"}, ["g", 10]])
+def test_consumption_tax_thresholds_are_checked_before_publishing(hgh, hgh_rules, thresholds):
+    supervisor = actor_for(hgh.supervisor.user)
+    draft = rule_set_copy_to_draft(actor=supervisor, rule_set=hgh_rules[-1])
+    draft.rates.filter(hs_prefix="3304").update(consumption_tax_min_unit_price=thresholds)
+    with pytest.raises(DomainError) as refusal:
+        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
+    assert refusal.value.code == "invalid_rate"
+    assert "3304" in refusal.value.detail

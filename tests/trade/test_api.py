@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from hubs.consumers import consumer_hash
-from hubs.models import QuotaEntry, RateRow, RuleSet
+from hubs.models import AuditEvent, QuotaEntry, RateRow, RuleSet
 from hubs.scoping import actor_for
 from hubs.services import rule_set_copy_to_draft, rule_set_publish
 from tests.tenants import issue_key, key_client, make_tenant, session_client
@@ -501,3 +501,36 @@ def test_the_api_speaks_json_only(seller, handbag):
     response = seller.post("/api/v1/quotes/", body, format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
     assert response.status_code == 415
     assert response.json()["errors"][0]["code"] == "unsupported_media_type"
+
+
+def test_a_basket_too_large_to_hold_is_400_and_writes_nothing(seller):
+    huge = adhoc("420221", "99999999999999.99")
+    assert error(quote(seller, [huge])) == ("amount_too_large", "lines")
+    assert not Quote.objects.exists()
+    assert seller.get("/api/v1/quotes/").status_code == 200
+
+
+def test_a_quote_is_an_audit_event(seller, handbag):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    event = AuditEvent.objects.get(verb="quote.created")
+    assert event.data["regime"] == "cbec_retail"
+    assert event.data["rule_set_version"] == 3
+    assert event.data["total"].endswith("545.50")
+    assert Quote.objects.get(public_id=quoted["id"]).pk == int(event.target_id)
+
+
+def test_a_buyer_country_must_be_a_country(seller, handbag):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+    assert error(place(seller, quoted["id"], {**BUYER, "country": "zz"})) == ("invalid_choice", "buyer.country")
+    assert not Order.objects.exists()
+
+
+def test_a_listing_in_another_currency_is_not_quotable_there_yet(seller, handbag):
+    listing = seller.get(f"/api/v1/listings/{handbag.public_id}/").json()
+    into = {item["hub"]: item for item in listing["sellable"]}
+    assert into["HGH"]["quotable"] is True
+    assert into["MYS"]["verdict"] == "allowed"
+    assert into["MYS"]["quotable"] is False
+    assert "MYR" in into["MYS"]["reason"]
+    response = quote(seller, [{"listing": handbag.public_id, "quantity": 1}], destination="MYS", consumer="")
+    assert error(response) == ("fx_unavailable", "lines.0.listing")
