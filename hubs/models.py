@@ -290,6 +290,8 @@ class RuleSet(models.Model):
             de_minimis_includes_freight=self.de_minimis_includes_freight,
             lvg_rate=self.lvg_rate,
             lvg_threshold=self.lvg_threshold,
+            market_procurement_cap=self.market_procurement_cap,
+            market_procurement_cap_currency=self.market_procurement_cap_currency,
         )
 
 

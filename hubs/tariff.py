@@ -31,6 +31,12 @@ class Regime(models.TextChoices):
     LOW_VALUE_GOODS = "low_value_goods", "Low-value goods"
 
 
+class ExportRegime(models.TextChoices):
+    CBEC_EXPORT = "cbec_export", "CBEC export, VAT refunded where due"
+    MARKET_PROCUREMENT = "market_procurement", "Market procurement, VAT exempt without refund"
+    EXEMPT = "exempt", "Exempt from sales tax, no refund"
+
+
 class TaxKind(models.TextChoices):
     DUTY = "duty", "Customs duty"
     VAT = "vat", "Import VAT"
@@ -80,6 +86,8 @@ class Rules:
     de_minimis_includes_freight: bool = True
     lvg_rate: Decimal | None = None
     lvg_threshold: Decimal | None = None
+    market_procurement_cap: Decimal | None = None
+    market_procurement_cap_currency: str = ""
 
     def rate_for(self, hs_code):
         """The rate row with the longest prefix of `hs_code`."""
@@ -413,6 +421,58 @@ def assess(basket, rules, *, consumer_year_usage=ZERO):
         quota_counted=counted,
         explanation=explanation,
     )
+
+
+@dataclass(frozen=True)
+class ExportAssessment:
+    """The seller's side at the origin hub: the export regime, and what comes back."""
+
+    regime: str
+    refund: Decimal | None  # None where it cannot be told in the basket's currency
+    declarations: int | None
+    explanation: str
+
+
+def assess_export(basket, rules, *, regime=None):
+    """The export regime of `basket` leaving the hub of `rules`, with its VAT refund or declaration count."""
+    goods = sum((round_money(line.unit_price * line.quantity, basket.currency) for line in basket.lines), ZERO)
+    if rules.import_rules == ImportRules.MALAYSIA_DFTZ:
+        return ExportAssessment(ExportRegime.EXEMPT, ZERO, None, "Exports are exempt from sales tax: nothing to refund")
+    regime = regime or ExportRegime.CBEC_EXPORT
+    if regime == ExportRegime.MARKET_PROCUREMENT:
+        if rules.market_procurement_cap is None:
+            raise DomainError(f"{rules.hub} has no market procurement.", code="not_offered", attr="export_regime")
+        cap, cap_currency = rules.market_procurement_cap, rules.market_procurement_cap_currency
+        if basket.currency != cap_currency:
+            return ExportAssessment(
+                regime,
+                ZERO,
+                None,
+                f"VAT exempt, no refund; a declaration holds at most {cap_currency} {cap}, and the goods are in "
+                f"{basket.currency}: currency conversion is not available yet",
+            )
+        declarations = market_procurement_declarations(goods, cap=cap)
+        return ExportAssessment(
+            regime,
+            ZERO,
+            declarations,
+            f"VAT exempt, no refund; {goods} in declarations of at most {cap}: {declarations}",
+        )
+    if basket.currency != rules.currency:
+        return ExportAssessment(
+            regime, None, None, f"The refund is paid in {rules.currency}: currency conversion is not available yet"
+        )
+    refunds = []
+    for i, line in enumerate(basket.lines, start=1):
+        rate = rules.rate_for(line.hs_code)
+        gross = round_money(line.unit_price * line.quantity, basket.currency)
+        amount, why = export_vat_refund(
+            gross, vat_rate=rate.vat_rate, refund_rate=rate.export_refund_rate, currency=basket.currency
+        )
+        refunds.append((amount, f"line {i}: {why}"))
+    refund = sum((amount for amount, _ in refunds), ZERO)
+    explanation = "; ".join(why for _, why in refunds) + " (a trading company's refund, where the exporter qualifies)"
+    return ExportAssessment(regime, refund, None, explanation)
 
 
 def export_vat_refund(gross, *, vat_rate, refund_rate, currency):

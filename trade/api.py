@@ -14,6 +14,7 @@ from hubs.errors import DomainError
 from hubs.idempotency import idempotent
 from hubs.scoping import actor_for_request
 from hubs.selectors import hubs_directory
+from hubs.tariff import ExportRegime
 from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Order, Quote, Unit
 from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability
@@ -199,6 +200,9 @@ class QuoteInputSerializer(serializers.Serializer):
     lines = QuoteLineInputSerializer(many=True, min_length=1, max_length=200)
     freight = MoneySerializer(required=False)
     insurance = MoneySerializer(required=False)
+    export_regime = serializers.ChoiceField(
+        choices=ExportRegime.choices, required=False, help_text="At a Chinese origin: cbec_export (default)."
+    )
 
 
 class TaxSerializer(serializers.Serializer):
@@ -246,6 +250,15 @@ class TotalsSerializer(serializers.Serializer):
     total = MoneySerializer()
 
 
+class ExportSerializer(serializers.Serializer):
+    """The seller's side at the origin hub: an estimate, not part of what the buyer pays."""
+
+    regime = serializers.CharField(source="export_regime")
+    refund = MoneySerializer(source="export_refund", allow_null=True)
+    declarations = serializers.IntegerField(source="export_declarations", allow_null=True)
+    explanation = serializers.CharField(source="export_explanation")
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     company = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -255,6 +268,7 @@ class QuoteSerializer(serializers.ModelSerializer):
     consumer = serializers.CharField(source="consumer_masked")
     lines = LineSerializer(many=True)
     totals = TotalsSerializer(source="*")
+    export = ExportSerializer(source="*")
 
     class Meta:
         model = Quote
@@ -269,6 +283,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "rule_set",
             "lines",
             "totals",
+            "export",
             "expires_at",
             "created_at",
         ]
@@ -304,6 +319,7 @@ class QuoteViewSet(TenantViewSet, mixins.RetrieveModelMixin, mixins.ListModelMix
             lines=_line_requests(actor, values["lines"]),
             freight=values.get("freight"),
             insurance=values.get("insurance"),
+            export_regime=values.get("export_regime"),
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=quote.pk)).data, status=status.HTTP_201_CREATED)
 

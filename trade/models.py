@@ -9,7 +9,7 @@ from django_countries.fields import CountryField
 from hubs.models import Company, Hub, RuleSet
 from hubs.money import money_field
 from hubs.scoping import TenantQuerySet
-from hubs.tariff import Regime
+from hubs.tariff import ExportRegime, Regime
 
 
 def new_public_id(prefix):
@@ -130,6 +130,10 @@ class Quote(models.Model):
     duties_and_taxes = money_field()
     total = money_field()
     quota_counted = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    export_regime = models.CharField(max_length=20, choices=ExportRegime.choices, blank=True)
+    export_refund = money_field(null=True, blank=True, help_text="Empty where it cannot be told in this currency.")
+    export_declarations = models.PositiveIntegerField(null=True, blank=True)
+    export_explanation = models.TextField(blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -16,7 +16,7 @@ from hubs.models import COMPANY_ROLES
 from hubs.money import MAX_AMOUNT
 from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, rule_set_in_force
 from hubs.services import audit_event_record
-from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess
+from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess, assess_export
 from trade.models import (
     ORDER_TRANSITIONS,
     Buyer,
@@ -174,8 +174,20 @@ def _basket_lines(company, origin_hub, currency, requests):
     return lines
 
 
-def quote_create(*, actor, company, origin_hub, destination_hub, lines, freight=None, insurance=None, consumer_id=""):
-    """A binding landed-cost quote: the destination hub's rules in force today, applied to the basket."""
+def quote_create(
+    *,
+    actor,
+    company,
+    origin_hub,
+    destination_hub,
+    lines,
+    freight=None,
+    insurance=None,
+    consumer_id="",
+    export_regime=None,
+):
+    """A binding landed-cost quote: the destination hub's rules in force today applied to the basket,
+    and the seller's side at the origin hub (export regime and VAT refund) as an estimate."""
     _require_seller(actor, company)
     if origin_hub.pk == destination_hub.pk:
         raise DomainError("Origin and destination are the same hub.", code="same_hub", attr="destination_hub")
@@ -205,6 +217,8 @@ def quote_create(*, actor, company, origin_hub, destination_hub, lines, freight=
         insurance=insurance.amount,
     )
     assessment = assess(basket, rule_set.as_rules(), consumer_year_usage=usage)
+    origin_rules = rule_set_in_force(origin_hub, timezone.localdate(now, timezone=ZoneInfo(origin_hub.timezone)))
+    export = assess_export(basket, origin_rules.as_rules(), regime=export_regime) if origin_rules else None
     if assessment.total > MAX_AMOUNT:
         raise DomainError(
             f"This basket comes to {currency} {assessment.total}, more than one quote can hold ({MAX_AMOUNT}).",
@@ -231,6 +245,10 @@ def quote_create(*, actor, company, origin_hub, destination_hub, lines, freight=
             duties_and_taxes=money(assessment.duties_and_taxes),
             total=money(assessment.total),
             quota_counted=assessment.quota_counted,
+            export_regime=export.regime if export else "",
+            export_refund=money(export.refund) if export and export.refund is not None else None,
+            export_declarations=export.declarations if export else None,
+            export_explanation=export.explanation if export else f"{origin_hub.code} has no export rules in force.",
             expires_at=now + timedelta(minutes=settings.QUOTE_VALIDITY_MINUTES),
             created_at=now,
             created_by=actor.user,

@@ -11,10 +11,12 @@ from hubs.services import rule_sets_load_reference
 from hubs.tariff import (
     Basket,
     BasketLine,
+    ExportRegime,
     Measure,
     Regime,
     TaxKind,
     assess,
+    assess_export,
     export_vat_refund,
     market_procurement_declarations,
 )
@@ -199,6 +201,27 @@ def test_example_5_a_trading_company_export_refund_is_the_net_invoice_times_the_
     assert explanation == "113000 / (1 + 13%) × 13% = 13000.00"
 
 
+def test_example_5_through_the_export_assessment_of_a_basket(hgh_rules):
+    export = assess_export(basket(item("420221", "113000")), hgh_rules)
+    assert export.regime == ExportRegime.CBEC_EXPORT
+    assert export.refund == D("13000.00")
+    assert "113000.00 / (1 + 13%) × 13% = 13000.00" in export.explanation
+
+
+def test_exports_from_malaysia_refund_nothing(mys_rules):
+    export = assess_export(
+        basket(
+            item(
+                "610910",
+                "480",
+            ),
+            currency="MYR",
+        ),
+        mys_rules,
+    )
+    assert (export.regime, export.refund) == (ExportRegime.EXEMPT, D("0"))
+
+
 # --- Worked example 6: Malaysia low-value goods ---
 
 
@@ -275,6 +298,11 @@ def test_example_8_a_usd_180000_yiwu_shipment_needs_two_market_procurement_decla
     # when a USD 180,000 shipment is declared, then it needs 2 declarations; at the cap, one is enough
     assert market_procurement_declarations(D("180000"), cap=cap) == 2
     assert market_procurement_declarations(D("150000"), cap=cap) == 1
+
+    # and through the export assessment of a basket in USD: VAT exempt, no refund, 2 declarations
+    shipment = basket(item("950300", "180000"), currency="USD")
+    export = assess_export(shipment, yiw_rule_set.as_rules(), regime=ExportRegime.MARKET_PROCUREMENT)
+    assert (export.regime, export.refund, export.declarations) == (ExportRegime.MARKET_PROCUREMENT, D("0"), 2)
 
 
 # --- Cosmetics: the consumption tax applies only from a price per gram ---

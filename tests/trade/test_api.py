@@ -534,3 +534,32 @@ def test_a_listing_in_another_currency_is_not_quotable_there_yet(seller, handbag
     assert "MYR" in into["MYS"]["reason"]
     response = quote(seller, [{"listing": handbag.public_id, "quantity": 1}], destination="MYS", consumer="")
     assert error(response) == ("fx_unavailable", "lines.0.listing")
+
+
+def test_example_5_the_seller_sees_its_export_refund_in_the_quote(hgh, yiw, rules):
+    client = session_client(hgh.seller_admin)
+    response = quote(client, [adhoc("420221", "113000.00")], origin="HGH", destination="YIW")
+    assert response.status_code == 201, response.json()
+    export = response.json()["export"]
+    assert export["regime"] == "cbec_export"
+    assert export["refund"] == cny("13000.00")
+    assert "113000.00 / (1 + 13%) × 13% = 13000.00" in export["explanation"]
+    assert response.json()["totals"]["total"]["amount"] != "13000.00"  # the refund is the seller's, not the buyer's
+
+
+def test_market_procurement_from_yiwu_refunds_nothing(seller):
+    body = {"export_regime": "market_procurement"}
+    export = quote(seller, [adhoc("950300", "89.00")], **body).json()["export"]
+    assert export["regime"] == "market_procurement"
+    assert export["refund"] == cny("0.00")
+    assert export["declarations"] is None
+    assert "USD 150000" in export["explanation"]
+    assert error(quote(seller, [adhoc("950300", "89.00")], export_regime="nonsense"))[0] == "invalid_choice"
+
+
+def test_market_procurement_is_offered_only_where_the_origin_has_it(hgh, yiw, rules):
+    client = session_client(hgh.seller_admin)
+    lines = [adhoc("950300", "89.00")]
+    response = quote(client, lines, origin="HGH", destination="YIW", export_regime="market_procurement")
+    assert error(response) == ("not_offered", "export_regime")
+    assert not Quote.objects.exists()

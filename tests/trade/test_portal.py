@@ -296,6 +296,9 @@ def test_the_calculator_quotes_cbec_figures_for_a_listing(seller, handbag):
     assert "**************1234" in page
     assert CONSUMER not in page
     assert "Place the order" in page
+    # and shows the seller its side: a handbag (4202) exported from Yiwu, 500 / 1.13 × 13%
+    assert "CBEC export, VAT refunded where due" in page
+    assert "CN¥57.52" in page
 
 
 def test_the_calculator_names_the_destination_currency(seller, handbag):
