@@ -72,27 +72,7 @@ class ListingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Listing
-        fields = [
-            "id",
-            "company",
-            "hub",
-            "title",
-            "description",
-            "hs_code",
-            "origin_country",
-            "unit_price",
-            "unit_weight_kg",
-            "length_cm",
-            "width_cm",
-            "height_cm",
-            "measure_quantity",
-            "measure_unit",
-            "stock",
-            "status",
-            "sellable",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "company", "hub", *Listing.EDITABLE_FIELDS, "sellable", "created_at", "updated_at"]
         extra_kwargs = {"stock": {"min_value": 0}}
 
     def get_sellable(self, listing) -> list[dict]:

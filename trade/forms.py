@@ -11,21 +11,6 @@ from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Unit
 from trade.services import QuoteLineRequest
 
-LISTING_FIELDS = [
-    "title",
-    "description",
-    "hs_code",
-    "origin_country",
-    "unit_price",
-    "unit_weight_kg",
-    "length_cm",
-    "width_cm",
-    "height_cm",
-    "measure_quantity",
-    "measure_unit",
-    "stock",
-    "status",
-]
 EDITABLE_STATUSES = [(status.value, status.label) for status in (ListingStatus.DRAFT, ListingStatus.ACTIVE)]
 
 
@@ -74,19 +59,7 @@ class ListingForm(forms.ModelForm):
         model = Listing
         # The HS code and the price are the form's own fields: the service normalizes the one and takes
         # the other as Money in the company's home currency.
-        fields = [
-            "title",
-            "description",
-            "origin_country",
-            "unit_weight_kg",
-            "length_cm",
-            "width_cm",
-            "height_cm",
-            "measure_quantity",
-            "measure_unit",
-            "stock",
-            "status",
-        ]
+        fields = [name for name in Listing.EDITABLE_FIELDS if name not in ("hs_code", "unit_price")]
         labels = {
             "unit_weight_kg": "Unit weight (kg)",
             "length_cm": "Length (cm)",
@@ -99,7 +72,7 @@ class ListingForm(forms.ModelForm):
 
     def __init__(self, *args, companies=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_fields(LISTING_FIELDS)
+        self.order_fields(Listing.EDITABLE_FIELDS)
         if self.instance.pk:
             self.initial.setdefault("hs_code", self.instance.hs_code)
             self.initial.setdefault("unit_price", self.instance.unit_price.amount)
@@ -119,7 +92,7 @@ class ListingForm(forms.ModelForm):
 
     def listing_fields(self, currency):
         """The fields for `listing_create`, or the changed ones for `listing_update`, the price as Money."""
-        names = [name for name in LISTING_FIELDS if not self.instance.pk or name in self.changed_data]
+        names = [name for name in Listing.EDITABLE_FIELDS if not self.instance.pk or name in self.changed_data]
         fields = {name: self.cleaned_data[name] for name in names}
         if "unit_price" in fields:
             fields["unit_price"] = Money(fields["unit_price"], currency)

@@ -58,6 +58,23 @@ class Listing(models.Model):
     tenant_company = "company"
     tenant_hub = "hub"
 
+    # What a seller sets; the rest (ids, company, hub, times) the platform does.
+    EDITABLE_FIELDS = (
+        "title",
+        "description",
+        "hs_code",
+        "origin_country",
+        "unit_price",
+        "unit_weight_kg",
+        "length_cm",
+        "width_cm",
+        "height_cm",
+        "measure_quantity",
+        "measure_unit",
+        "stock",
+        "status",
+    )
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [

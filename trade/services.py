@@ -48,22 +48,6 @@ def _require_currency(money, currency, attr):
 
 # --- listings ---------------------------------------------------------------------------------------
 
-LISTING_FIELDS = {
-    "title",
-    "description",
-    "hs_code",
-    "origin_country",
-    "unit_price",
-    "unit_weight_kg",
-    "length_cm",
-    "width_cm",
-    "height_cm",
-    "measure_quantity",
-    "measure_unit",
-    "stock",
-    "status",
-}
-
 
 def _check_listing_fields(company, fields):
     if "hs_code" in fields:
@@ -77,7 +61,7 @@ def _check_listing_fields(company, fields):
             raise DomainError("Give a size above zero.", code="invalid_measure", attr=name)
     if fields.get("status") == ListingStatus.ARCHIVED:
         raise DomainError("Archive a listing with its archive action.", code="invalid_status", attr="status")
-    unknown = set(fields) - LISTING_FIELDS
+    unknown = set(fields) - set(Listing.EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"Listings have no field {', '.join(sorted(unknown))}.", code="unknown_field")
     return fields

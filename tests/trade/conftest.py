@@ -9,6 +9,16 @@ from tests.tenants import make_tenant
 from trade.models import ListingStatus
 from trade.services import listing_create
 
+CONSUMER = "330106199001011234"
+BUYER = {
+    "kind": "consumer",
+    "name": "Li Wei",
+    "id_number": CONSUMER,
+    "address_line1": "1 Wensan Road",
+    "city": "Hangzhou",
+    "country": "CN",
+}
+
 
 @pytest.fixture
 def yiw(db):

@@ -3,6 +3,7 @@
 import pytest
 
 from hubs.scoping import actor_for
+from tests.trade.conftest import BUYER, CONSUMER
 from trade.services import QuoteLineRequest, order_place, quote_create
 
 
@@ -14,18 +15,10 @@ def trade_rows(yiw, hgh, handbag):
         company=yiw.company,
         origin_hub=yiw.hub,
         destination_hub=hgh.hub,
-        consumer_id="330106199001011234",
+        consumer_id=CONSUMER,
         lines=[QuoteLineRequest(quantity=1, listing=handbag)],
     )
-    buyer = {
-        "kind": "consumer",
-        "name": "Li Wei",
-        "id_number": "330106199001011234",
-        "address_line1": "1 Wensan Road",
-        "city": "Hangzhou",
-        "country": "CN",
-    }
-    order = order_place(actor=actor, quote=quote, buyer=buyer)
+    order = order_place(actor=actor, quote=quote, buyer=BUYER)
     return {"listing": handbag.pk, "quote": quote.pk, "order": order.pk}
 
 
@@ -43,4 +36,4 @@ def test_officers_of_the_origin_and_destination_see_the_order(client, request, t
     page = client.get(f"/admin/trade/order/{trade_rows['order']}/change/")
     assert page.status_code == 200
     assert "Woven rattan handbag" in page.content.decode()
-    assert "330106199001011234" not in page.content.decode()
+    assert CONSUMER not in page.content.decode()

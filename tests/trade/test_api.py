@@ -10,10 +10,8 @@ from hubs.models import AuditEvent, QuotaEntry, RateRow, RuleSet
 from hubs.scoping import actor_for
 from hubs.services import rule_set_copy_to_draft, rule_set_publish
 from tests.tenants import issue_key, key_client, make_tenant, session_client
-from tests.trade.conftest import make_listing
+from tests.trade.conftest import BUYER, CONSUMER, make_listing
 from trade.models import Listing, Order, Quote
-
-CONSUMER = "330106199001011234"
 
 
 def cny(amount):
@@ -240,15 +238,6 @@ def test_keys_belong_to_their_sender(yiw, handbag):
 
 
 # --- orders ---------------------------------------------------------------------------------------------
-
-BUYER = {
-    "kind": "consumer",
-    "name": "Li Wei",
-    "id_number": CONSUMER,
-    "address_line1": "1 Wensan Road",
-    "city": "Hangzhou",
-    "country": "CN",
-}
 
 
 def place(client, quote_id, buyer=BUYER, **headers):

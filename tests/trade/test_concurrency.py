@@ -9,7 +9,7 @@ from django.db import connection
 from hubs.errors import DomainError
 from hubs.scoping import actor_for
 from tests.tenants import session_client
-from tests.trade.conftest import make_listing
+from tests.trade.conftest import BUYER, CONSUMER, make_listing
 from trade.models import Listing, Order
 from trade.services import QuoteLineRequest, order_place, quote_create
 
@@ -18,8 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BUYERS = 8
 UNITS = 3
 RETRIES = 4
-CONSUMER = "330106199001011234"
-BUYER = {"kind": "consumer", "name": "Li Wei", "address_line1": "1 Wensan Road", "city": "Hangzhou", "country": "CN"}
 
 
 def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, yiw, hgh, rules):
@@ -39,14 +37,7 @@ def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclatu
     start = threading.Barrier(BUYERS)
 
     def buy(i):
-        buyer = {
-            "kind": "consumer",
-            "name": f"Buyer {i}",
-            "id_number": f"33010619900101{i:04d}",
-            "address_line1": "1 Wensan Road",
-            "city": "Hangzhou",
-            "country": "CN",
-        }
+        buyer = {**BUYER, "name": f"Buyer {i}", "id_number": f"33010619900101{i:04d}"}
         try:
             start.wait()
             order_place(actor=actor, quote=quotes[i], buyer=buyer)
@@ -75,7 +66,7 @@ def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomen
         consumer_id=CONSUMER,
         lines=[QuoteLineRequest(quantity=1, listing=listing)],
     )
-    body = {"quote": quote.public_id, "buyer": {**BUYER, "id_number": CONSUMER}}
+    body = {"quote": quote.public_id, "buyer": BUYER}
     start = threading.Barrier(RETRIES)
 
     def retry(_):

@@ -10,11 +10,9 @@ from djmoney.money import Money
 from hubs.models import AuditEvent, Role
 from hubs.scoping import actor_for
 from tests.factories import MembershipFactory
-from tests.trade.conftest import make_listing
+from tests.trade.conftest import BUYER, CONSUMER, make_listing
 from trade.models import Listing, ListingStatus, Order, OrderStatus, Quote
 from trade.services import QuoteLineRequest, order_place, quote_create
-
-CONSUMER = "330106199001011234"
 
 LISTING_FORM = {
     "title": "Woven rattan handbag",
@@ -32,14 +30,7 @@ LISTING_FORM = {
     "status": "active",
 }
 
-BUYER_FORM = {
-    "kind": "consumer",
-    "name": "Li Wei",
-    "id_number": CONSUMER,
-    "address_line1": "1 Wensan Road",
-    "city": "Hangzhou",
-    "country": "CN",
-}
+BUYER_FORM = BUYER
 
 
 def quote_form(lines, origin="YIW", destination="HGH", consumer=CONSUMER, freight=""):
