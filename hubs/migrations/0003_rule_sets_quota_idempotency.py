@@ -4,107 +4,227 @@ import django.core.serializers.json
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import hubs.models
 from django.db import migrations, models
+
+import hubs.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hubs', '0002_load_hs_nomenclature'),
+        ("hubs", "0002_load_hs_nomenclature"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdempotencyRecord',
+            name="IdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('principal', models.CharField(help_text='Who sent it: an API key or a user.', max_length=200)),
-                ('key', models.CharField(max_length=200)),
-                ('fingerprint', models.CharField(help_text='Hash of the method, path and body.', max_length=64)),
-                ('status_code', models.PositiveSmallIntegerField(help_text='Empty while the first request runs.', null=True)),
-                ('body', models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("principal", models.CharField(help_text="Who sent it: an API key or a user.", max_length=200)),
+                ("key", models.CharField(max_length=200)),
+                ("fingerprint", models.CharField(help_text="Hash of the method, path and body.", max_length=64)),
+                (
+                    "status_code",
+                    models.PositiveSmallIntegerField(help_text="Empty while the first request runs.", null=True),
+                ),
+                ("body", models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('principal', 'key'), name='idempotency_key_unique')],
+                "constraints": [models.UniqueConstraint(fields=("principal", "key"), name="idempotency_key_unique")],
             },
         ),
         migrations.CreateModel(
-            name='RuleSet',
+            name="RuleSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('effective_from', models.DateField(blank=True, help_text='Set when published.', null=True)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('import_rules', models.CharField(choices=[('china_cbec', 'China cross-border e-commerce retail import'), ('malaysia_dftz', 'Malaysia Digital Free Trade Zone')], max_length=20)),
-                ('notes', models.TextField(blank=True, help_text='Sources, and which figures are UNVERIFIED.')),
-                ('cbec_order_limit', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('cbec_annual_limit', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('cbec_tax_factor', models.DecimalField(blank=True, decimal_places=4, help_text='Share of statutory VAT and CT, e.g. 0.7.', max_digits=5, null=True)),
-                ('de_minimis_threshold', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('de_minimis_includes_freight', models.BooleanField(default=True)),
-                ('lvg_rate', models.DecimalField(blank=True, decimal_places=4, max_digits=5, null=True)),
-                ('lvg_threshold', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('market_procurement_cap', models.DecimalField(blank=True, decimal_places=2, help_text='Most value one declaration may hold.', max_digits=14, null=True)),
-                ('market_procurement_cap_currency', models.CharField(blank=True, choices=hubs.models.currency_choices, max_length=3)),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rule_sets', to='hubs.hub')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")], default="draft", max_length=10
+                    ),
+                ),
+                ("effective_from", models.DateField(blank=True, help_text="Set when published.", null=True)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "import_rules",
+                    models.CharField(
+                        choices=[
+                            ("china_cbec", "China cross-border e-commerce retail import"),
+                            ("malaysia_dftz", "Malaysia Digital Free Trade Zone"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, help_text="Sources, and which figures are UNVERIFIED.")),
+                ("cbec_order_limit", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                ("cbec_annual_limit", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                (
+                    "cbec_tax_factor",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="Share of statutory VAT and CT, e.g. 0.7.",
+                        max_digits=5,
+                        null=True,
+                    ),
+                ),
+                ("de_minimis_threshold", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                ("de_minimis_includes_freight", models.BooleanField(default=True)),
+                ("lvg_rate", models.DecimalField(blank=True, decimal_places=4, max_digits=5, null=True)),
+                ("lvg_threshold", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                (
+                    "market_procurement_cap",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Most value one declaration may hold.",
+                        max_digits=14,
+                        null=True,
+                    ),
+                ),
+                (
+                    "market_procurement_cap_currency",
+                    models.CharField(blank=True, choices=hubs.models.currency_choices, max_length=3),
+                ),
+                (
+                    "hub",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="rule_sets", to="hubs.hub"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['hub__code', '-version'],
+                "ordering": ["hub__code", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='RateRow',
+            name="RateRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hs_prefix', models.CharField(blank=True, max_length=10, validators=[django.core.validators.RegexValidator('^\\d*$', 'Digits only.')])),
-                ('duty_rate', models.DecimalField(decimal_places=4, default=0, max_digits=5, validators=[hubs.models.validate_rate])),
-                ('vat_rate', models.DecimalField(decimal_places=4, default=0, help_text='Import VAT or sales tax.', max_digits=5, validators=[hubs.models.validate_rate])),
-                ('consumption_tax_rate', models.DecimalField(decimal_places=4, default=0, max_digits=5, validators=[hubs.models.validate_rate])),
-                ('consumption_tax_min_unit_price', models.JSONField(blank=True, default=dict, help_text='Prices per unit from which the consumption tax applies: {"g": "10"}.', validators=[hubs.models.validate_unit_thresholds])),
-                ('cbec_positive_list', models.BooleanField(default=True)),
-                ('export_refund_rate', models.DecimalField(decimal_places=4, default=0, max_digits=5, validators=[hubs.models.validate_rate])),
-                ('admissibility', models.CharField(choices=[('allowed', 'Allowed'), ('permit_required', 'Permit required'), ('prohibited', 'Prohibited')], default='allowed', max_length=20)),
-                ('de_minimis_excluded', models.BooleanField(default=False)),
-                ('note', models.CharField(blank=True, help_text='What the row covers; UNVERIFIED where it is.', max_length=200)),
-                ('rule_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rates', to='hubs.ruleset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "hs_prefix",
+                    models.CharField(
+                        blank=True,
+                        max_length=10,
+                        validators=[django.core.validators.RegexValidator("^\\d*$", "Digits only.")],
+                    ),
+                ),
+                (
+                    "duty_rate",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=5, validators=[hubs.models.validate_rate]
+                    ),
+                ),
+                (
+                    "vat_rate",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        help_text="Import VAT or sales tax.",
+                        max_digits=5,
+                        validators=[hubs.models.validate_rate],
+                    ),
+                ),
+                (
+                    "consumption_tax_rate",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=5, validators=[hubs.models.validate_rate]
+                    ),
+                ),
+                (
+                    "consumption_tax_min_unit_price",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Prices per unit from which the consumption tax applies: {"g": "10"}.',
+                        validators=[hubs.models.validate_unit_thresholds],
+                    ),
+                ),
+                ("cbec_positive_list", models.BooleanField(default=True)),
+                (
+                    "export_refund_rate",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=5, validators=[hubs.models.validate_rate]
+                    ),
+                ),
+                (
+                    "admissibility",
+                    models.CharField(
+                        choices=[
+                            ("allowed", "Allowed"),
+                            ("permit_required", "Permit required"),
+                            ("prohibited", "Prohibited"),
+                        ],
+                        default="allowed",
+                        max_length=20,
+                    ),
+                ),
+                ("de_minimis_excluded", models.BooleanField(default=False)),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="What the row covers; UNVERIFIED where it is.", max_length=200
+                    ),
+                ),
+                (
+                    "rule_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rates", to="hubs.ruleset"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['hs_prefix'],
+                "ordering": ["hs_prefix"],
             },
         ),
         migrations.CreateModel(
-            name='QuotaEntry',
+            name="QuotaEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer_hash', models.CharField(db_index=True, max_length=64)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('amount', models.DecimalField(decimal_places=2, help_text='Positive: a use; negative: a restore.', max_digits=14)),
-                ('reference', models.CharField(help_text='The order this movement belongs to.', max_length=64)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='hubs.hub')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer_hash", models.CharField(db_index=True, max_length=64)),
+                ("year", models.PositiveSmallIntegerField()),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, help_text="Positive: a use; negative: a restore.", max_digits=14
+                    ),
+                ),
+                ("reference", models.CharField(help_text="The order this movement belongs to.", max_length=64)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "hub",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="hubs.hub"),
+                ),
             ],
             options={
-                'ordering': ['-at'],
-                'indexes': [models.Index(fields=['hub', 'consumer_hash', 'year'], name='hubs_quotae_hub_id_66ea48_idx')],
+                "ordering": ["-at"],
+                "indexes": [
+                    models.Index(fields=["hub", "consumer_hash", "year"], name="hubs_quotae_hub_id_66ea48_idx")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='ruleset',
-            constraint=models.UniqueConstraint(fields=('hub', 'version'), name='rule_set_version_unique'),
+            model_name="ruleset",
+            constraint=models.UniqueConstraint(fields=("hub", "version"), name="rule_set_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ruleset',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('hub', 'effective_from'), name='rule_set_one_published_per_date'),
+            model_name="ruleset",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "published")),
+                fields=("hub", "effective_from"),
+                name="rule_set_one_published_per_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleset',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('effective_from__isnull', False), _connector='OR'), name='rule_set_published_has_effective_date'),
+            model_name="ruleset",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "draft"), ("effective_from__isnull", False), _connector="OR"),
+                name="rule_set_published_has_effective_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='raterow',
-            constraint=models.UniqueConstraint(fields=('rule_set', 'hs_prefix'), name='rate_row_prefix_unique'),
+            model_name="raterow",
+            constraint=models.UniqueConstraint(fields=("rule_set", "hs_prefix"), name="rate_row_prefix_unique"),
         ),
     ]
