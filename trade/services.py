@@ -253,7 +253,7 @@ def quote_create(
                 taxes=[
                     {
                         "kind": tax.kind.value,
-                        "rate": str(tax.rate),
+                        "rate": f"{tax.rate:.4f}",
                         "base": str(tax.base),
                         "amount": str(tax.amount),
                         "explanation": tax.explanation,

@@ -552,3 +552,8 @@ def test_market_procurement_is_offered_only_where_the_origin_has_it(hgh, yiw, ru
     response = quote(client, lines, origin="HGH", destination="YIW", export_regime="market_procurement")
     assert error(response) == ("not_offered", "export_regime")
     assert not Quote.objects.exists()
+
+
+def test_every_rate_has_four_places(seller):
+    rates = [tax["rate"] for tax in quote(seller, [adhoc("420221", "100.00")]).json()["lines"][0]["taxes"]]
+    assert rates == ["0.0000", "0.1300"]
