@@ -3,7 +3,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from hubs.consumers import consumer_hash
 from hubs.models import AuditEvent, QuotaEntry, RateRow, RuleSet
@@ -175,6 +178,37 @@ def test_a_new_rule_set_version_never_alters_an_existing_quote(seller, handbag, 
     second = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
     assert second["rule_set"] == {"hub": "HGH", "version": 4}
     assert second["totals"]["duties_and_taxes"] == cny("70.00")
+
+
+CODES = ["420221", "150920", "220421", "330499", "090210", "950300"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.tuples(st.sampled_from(CODES), st.integers(1, 3), st.decimals("0.01", "900", places=2)),
+        min_size=1,
+        max_size=4,
+    ),
+    prefix=st.sampled_from(["", "4202", "2204", "3304"]),
+    new_rates=st.fixed_dictionaries(
+        {"duty_rate": st.decimals("0", "0.5", places=2), "vat_rate": st.decimals("0", "0.3", places=2)}
+    ),
+)
+def test_property_a_new_rule_set_version_never_alters_an_existing_quote(seller, hgh, lines, prefix, new_rates):
+    with transaction.atomic():
+        basket = [adhoc(code, str(price), quantity=quantity) for code, quantity, price in lines]
+        first = quote(seller, basket, consumer=f"3301061990{len(lines):08d}")
+        assume(first.status_code == 201)  # baskets over the CBEC order limit are refused, which is not this property
+
+        supervisor = actor_for(hgh.supervisor.user)
+        draft = rule_set_copy_to_draft(actor=supervisor, rule_set=RuleSet.objects.get(hub=hgh.hub, version=3))
+        draft.rates.update_or_create(hs_prefix=prefix, defaults=new_rates)
+        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
+
+        assert seller.get(f"/api/v1/quotes/{first.json()['id']}/").json() == first.json()
+        assert quote(seller, basket).json()["rule_set"] == {"hub": "HGH", "version": 4}
+        transaction.set_rollback(True)
 
 
 def test_the_quote_endpoint_does_not_grow_queries_with_lines(seller, yiw, rules, django_assert_max_num_queries):
@@ -557,3 +591,29 @@ def test_market_procurement_is_offered_only_where_the_origin_has_it(hgh, yiw, ru
 def test_every_rate_has_four_places(seller):
     rates = [tax["rate"] for tax in quote(seller, [adhoc("420221", "100.00")]).json()["lines"][0]["taxes"]]
     assert rates == ["0.0000", "0.1300"]
+
+
+def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declarations(seller, db):
+    # a hub that quotes in USD (adding a hub is data): Yiwu's market-procurement cap is in USD
+    lagos = make_tenant("LOS", "NG", "USD", "Africa/Lagos")
+    lagos_rules = RuleSet.objects.create(
+        hub=lagos.hub, version=1, import_rules="malaysia_dftz", de_minimis_threshold=Decimal("0")
+    )
+    lagos_rules.rates.create(hs_prefix="", duty_rate=Decimal("0.2"), vat_rate=Decimal("0.075"))
+    rule_set_publish(actor=actor_for(lagos.supervisor.user), rule_set=lagos_rules, effective_from=timezone.localdate())
+
+    response = quote(
+        seller,
+        [adhoc("950300", "180000.00", "USD")],
+        destination="LOS",
+        consumer="",
+        export_regime="market_procurement",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["export"] == {
+        "regime": "market_procurement",
+        "refund": {"amount": "0.00", "currency": "USD"},
+        "declarations": 2,
+        "explanation": "VAT exempt, no refund; 180000.00 in declarations of at most 150000.00: 2",
+    }
