@@ -1,7 +1,9 @@
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from hubs.errors import DomainError
 from hubs.models import (
@@ -120,15 +122,28 @@ def rule_set_in_force(hub, on_date):
     )
 
 
-def rules_in_force(on_date):
-    """Every active hub's rule set in force on `on_date`, as the calculator's `Rules`, by hub code."""
+def hub_today(hub, now=None):
+    """The date at the hub, in its own time zone: rules take effect on hub dates."""
+    return timezone.localdate(now or timezone.now(), timezone=ZoneInfo(hub.timezone))
+
+
+def rules_in_force(now=None):
+    """Every active hub's rule set in force at `now` (on each hub's own date), as `Rules`, by hub code."""
+    now = now or timezone.now()
+    latest_date_anywhere = timezone.localdate(now, timezone=ZoneInfo("Etc/GMT-14"))
     rule_sets = (
-        RuleSet.objects.filter(hub__active=True, status=RuleSetStatus.PUBLISHED, effective_from__lte=on_date)
+        RuleSet.objects.filter(
+            hub__active=True, status=RuleSetStatus.PUBLISHED, effective_from__lte=latest_date_anywhere
+        )
         .select_related("hub")
         .prefetch_related("rates")
         .order_by("hub_id", "effective_from")
     )
-    return {rule_set.hub.code: rule_set.as_rules() for rule_set in rule_sets}  # the latest of each hub wins
+    in_force = {}
+    for rule_set in rule_sets:  # in date order: the latest in force at each hub wins
+        if rule_set.effective_from <= hub_today(rule_set.hub, now):
+            in_force[rule_set.hub.code] = rule_set.as_rules()
+    return in_force
 
 
 def rule_sets_for(actor):

@@ -237,6 +237,19 @@ ORDER_TRANSITIONS = {
 }
 
 
+# Orders on their way to import release: their quota share is not in the ledger yet.
+QUOTA_PENDING_STATUSES = [
+    S.PLACED,
+    S.PAID,
+    S.EXPORT_DECLARED,
+    S.EXPORT_HELD,
+    S.EXPORT_RELEASED,
+    S.SHIPPED,
+    S.IMPORT_DECLARED,
+    S.IMPORT_HELD,
+]
+
+
 class Order(models.Model):
     public_id = models.CharField(max_length=16, unique=True, editable=False)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="orders")

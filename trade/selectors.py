@@ -1,6 +1,5 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from django.utils import timezone
 
 from hubs.models import AuditEvent
 from hubs.scoping import restrict
@@ -24,10 +23,10 @@ def listings_for(actor, *, query="", status=None):
     return listings
 
 
-def sellability(listings, on_date=None):
+def sellability(listings):
     """For each listing, whether customs lets it into each other hub, whether it can be quoted there now,
     and why not: {listing pk: [{hub, verdict, label, reason, quotable}]}."""
-    rules_by_hub = rules_in_force(on_date or timezone.localdate())
+    rules_by_hub = rules_in_force()
     verdicts = {}
     for listing in listings:
         verdicts[listing.pk] = []

@@ -1,12 +1,11 @@
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -14,11 +13,12 @@ from hubs.consumers import consumer_hash, mask_id_number
 from hubs.errors import DomainError
 from hubs.models import COMPANY_ROLES
 from hubs.money import MAX_AMOUNT
-from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, rule_set_in_force
+from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, hub_today, rule_set_in_force
 from hubs.services import audit_event_record
 from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess, assess_export
 from trade.models import (
     ORDER_TRANSITIONS,
+    QUOTA_PENDING_STATUSES,
     Buyer,
     BuyerKind,
     Listing,
@@ -158,6 +158,21 @@ def _basket_lines(company, origin_hub, currency, requests):
     return lines
 
 
+def _consumer_usage(hub, consumer, year):
+    """The consumer's year at `hub`: imports released (the quota ledger), and orders on their way there.
+
+    An order counts toward the limit from its release; until then its quote's share is counted here,
+    so that two orders in flight cannot each pass the limit that together they break.
+    """
+    in_flight = Order.objects.filter(
+        destination_hub=hub,
+        quote__consumer_hash=consumer,
+        placed_at__year=year,
+        status__in=QUOTA_PENDING_STATUSES,
+    ).aggregate(total=Sum("quote__quota_counted"))["total"]
+    return consumer_year_usage(hub, consumer, year) + (in_flight or ZERO)
+
+
 def quote_create(
     *,
     actor,
@@ -181,7 +196,7 @@ def quote_create(
     _require_currency(freight, currency, "freight")
     _require_currency(insurance, currency, "insurance")
     now = timezone.now()
-    local_today = timezone.localdate(now, timezone=ZoneInfo(destination_hub.timezone))
+    local_today = hub_today(destination_hub, now)
     rule_set = rule_set_in_force(destination_hub, local_today)
     if rule_set is None:
         raise DomainError(f"{destination_hub.code} has no rules in force.", code="no_rules", attr="destination_hub")
@@ -193,7 +208,7 @@ def quote_create(
             attr="consumer_id",
         )
     consumer = consumer_hash(consumer_id) if consumer_id else ""
-    usage = consumer_year_usage(destination_hub, consumer, local_today.year) if cbec else ZERO
+    usage = _consumer_usage(destination_hub, consumer, local_today.year) if cbec else ZERO
     basket = Basket(
         currency=currency,
         lines=tuple(_basket_lines(company, origin_hub, currency, lines)),
@@ -201,7 +216,7 @@ def quote_create(
         insurance=insurance.amount,
     )
     assessment = assess(basket, rule_set.as_rules(), consumer_year_usage=usage)
-    origin_rules = rule_set_in_force(origin_hub, timezone.localdate(now, timezone=ZoneInfo(origin_hub.timezone)))
+    origin_rules = rule_set_in_force(origin_hub, hub_today(origin_hub, now))
     export = assess_export(basket, origin_rules.as_rules(), regime=export_regime) if origin_rules else None
     if assessment.total > MAX_AMOUNT:
         raise DomainError(

@@ -219,7 +219,7 @@ def test_the_quote_endpoint_does_not_grow_queries_with_lines(seller, yiw, rules,
             adhoc("150920", "10.00") for _ in range(n)
         ]
 
-    with django_assert_max_num_queries(20) as one:
+    with django_assert_max_num_queries(22) as one:
         assert quote(seller, lines(1)).status_code == 201
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert quote(seller, lines(20)).status_code == 201
@@ -617,3 +617,19 @@ def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declaratio
         "declarations": 2,
         "explanation": "VAT exempt, no refund; 180000.00 in declarations of at most 150000.00: 2",
     }
+
+
+def test_orders_on_their_way_count_toward_the_consumers_year(seller, yiw, rules):
+    # given a consumer with a CNY 23,000 single item ordered into Hangzhou, not yet released
+    watch = make_listing(yiw, price="23000.00", title="Gold watch", hs_code="910111")
+    bag = make_listing(yiw, price="4000.00", title="Leather bag")
+    first = quote(seller, [{"listing": watch.public_id, "quantity": 1}]).json()
+    assert first["regime"] == "general_trade"  # one indivisible item over CNY 5,000, counted toward the year
+    order = place(seller, first["id"]).json()
+
+    # when the same consumer is quoted CNY 4,000 more, the year would reach 27,000: general trade
+    assert quote(seller, [{"listing": bag.public_id, "quantity": 1}]).json()["regime"] == "general_trade"
+
+    # and once the first order is cancelled, the year has room again
+    seller.post(f"/api/v1/orders/{order['id']}/cancel/", format="json")
+    assert quote(seller, [{"listing": bag.public_id, "quantity": 1}]).json()["regime"] == "cbec_retail"
