@@ -318,6 +318,23 @@ def _buyer_create(company, quote, buyer):
     return Buyer.objects.create(company=company, **buyer)
 
 
+# What an order line copies from its quote line.
+LINE_FIELDS = [
+    "listing_id",
+    "position",
+    "description",
+    "hs_code",
+    "quantity",
+    "unit_price",
+    "measure_quantity",
+    "measure_unit",
+    "value",
+    "freight_share",
+    "taxes",
+    "taxes_total",
+]
+
+
 def order_place(*, actor, quote, buyer):
     """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all."""
     _require_seller(actor, quote.company)
@@ -359,22 +376,6 @@ def order_place(*, actor, quote, buyer):
         )
         audit_event_record(actor=actor, verb="order.placed", target=order, data={"quote": quote.public_id})
     return order
-
-
-LINE_FIELDS = [
-    "listing_id",
-    "position",
-    "description",
-    "hs_code",
-    "quantity",
-    "unit_price",
-    "measure_quantity",
-    "measure_unit",
-    "value",
-    "freight_share",
-    "taxes",
-    "taxes_total",
-]
 
 
 def _quantities_by_listing(lines):
