@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from hubs.management.commands.seed_demo import DEMO_API_KEY, DEMO_PASSWORD
 from hubs.models import ApiKey, AuditEvent, Company, Hub, Membership, RateRow, Role, RuleSet, User
+from trade.management.commands.seed_demo import DEMO_API_KEY, DEMO_PASSWORD
 from trade.models import Listing
 
 MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent, RuleSet, RateRow, Listing]

@@ -45,6 +45,7 @@ LISTINGS = [
 ]
 
 
+# It lives in `trade`, the highest app whose rows it creates: `hubs` imports no other app.
 class Command(BaseCommand):
     help = (
         "Load the demo hubs with their rule sets, SMEs with listings, officers and an integrator API key. "
