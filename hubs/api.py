@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from hubs.authentication import ApiKeyAuthentication
 from hubs.models import ApiKey, Company, HSCode, Hub, Membership
 from hubs.scoping import actor_for_request
-from hubs.selectors import hs_code_validate, hs_codes_search, hubs_directory
+from hubs.selectors import companies_for, hs_code_validate, hs_codes_search, hubs_directory
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -25,10 +25,13 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class TenantViewSet(viewsets.GenericViewSet):
-    """Base of every viewset over tenant-owned rows: the queryset is restricted to the request's actor."""
+    """Base of every viewset over tenant-owned rows: they are read through `selector(actor)`, the same
+    scoped selector the portal uses, so that each endpoint is restricted to the request's actor."""
+
+    selector = None  # a `<nouns>_for(actor)` selector, as a staticmethod
 
     def get_queryset(self):
-        return super().get_queryset().restrict(actor_for_request(self.request))
+        return self.selector(actor_for_request(self.request))
 
 
 class HubSerializer(serializers.ModelSerializer):
@@ -91,7 +94,7 @@ class HubViewSet(viewsets.ReadOnlyModelViewSet):
 class CompanyViewSet(TenantViewSet, viewsets.ReadOnlyModelViewSet):
     """The companies the actor may see: its own, or those registered at the hub it serves."""
 
-    queryset = Company.objects.select_related("home_hub")
+    selector = staticmethod(companies_for)
     serializer_class = CompanySerializer
     filterset_fields = ["verified", "home_hub__code"]
 

@@ -44,9 +44,14 @@ class Actor:
     def has_role(self, *roles):
         return any(m.role in roles for m in self.memberships)
 
+    @property
+    def companies(self):
+        """The companies this actor acts for, in membership order."""
+        return list({m.company_id: m.company for m in self.memberships if m.company_id}.values())
+
     def acting_company(self, company_id=None):
         """The company this actor acts for: the one named, or its only one. None when that is unclear."""
-        companies = {m.company.pk: m.company for m in self.memberships if m.company_id}
+        companies = {company.pk: company for company in self.companies}
         if company_id is not None:
             return companies.get(int(company_id))
         return next(iter(companies.values())) if len(companies) == 1 else None

@@ -213,8 +213,9 @@ def rule_sets_load_reference(*, hub):
 
 
 def rule_set_draft_edit(*, actor, rule_set, changed):
-    """Record an edit of a draft's parameters or rates; only its hub's supervisors edit, only drafts change."""
+    """Record an edit of a draft's parameters or rates by a supervisor of its hub.
+
+    That only drafts change is the rows' own invariant (`RuleSet.save`, `RateRow.save`).
+    """
     _require_supervisor(actor, rule_set.hub)
-    if rule_set.pk and RuleSet.objects.filter(pk=rule_set.pk, status=RuleSetStatus.PUBLISHED).exists():
-        raise DomainError(f"{rule_set} is published: copy it to a new draft.", code="already_published")
     audit_event_record(actor=actor, verb="rule_set.edited", target=rule_set, data={"changed": sorted(changed)})

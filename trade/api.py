@@ -17,7 +17,7 @@ from hubs.selectors import hubs_directory
 from hubs.tariff import ExportRegime
 from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Order, Quote, Unit
-from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability
+from trade.selectors import listings_for, listings_matching, order_timeline, orders_for, quotes_for, sellability
 from trade.services import (
     QuoteLineRequest,
     listing_archive,
@@ -94,7 +94,7 @@ class ListingFilter(django_filters.FilterSet):
         fields = ["status", "hs_code"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(pk__in=listings_for(actor_for_request(self.request), query=value).values("pk"))
+        return listings_matching(queryset, value)
 
 
 class ListingViewSet(
@@ -102,7 +102,7 @@ class ListingViewSet(
 ):
     """An SME's goods: create, edit, archive and search; each shows where it can be sold and why not."""
 
-    queryset = Listing.objects.select_related("company", "hub")
+    selector = staticmethod(listings_for)
     serializer_class = ListingSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
@@ -275,13 +275,10 @@ class QuoteSerializer(serializers.ModelSerializer):
 class QuoteViewSet(TenantViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin):
     """Binding landed-cost quotes: the destination hub's duties and taxes on a basket, held until they expire."""
 
-    queryset = Quote.objects.all()
+    selector = staticmethod(quotes_for)
     serializer_class = QuoteSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-
-    def get_queryset(self):
-        return quotes_for(actor_for_request(self.request))
 
     @extend_schema(request=QuoteInputSerializer, responses={201: QuoteSerializer})
     @idempotent
@@ -403,14 +400,11 @@ class CancelSerializer(serializers.Serializer):
 class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Cross-border orders placed from quotes: list, retrieve with their timeline, cancel."""
 
-    queryset = Order.objects.all()
+    selector = staticmethod(orders_for)
     serializer_class = OrderSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     filterset_class = OrderFilter
-
-    def get_queryset(self):
-        return orders_for(actor_for_request(self.request))
 
     def get_serializer_class(self):
         return OrderSerializer if self.action == "list" else OrderDetailSerializer

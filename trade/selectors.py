@@ -9,10 +9,15 @@ from trade.models import Listing, Order, Quote
 
 
 def listings_for(actor, *, query="", status=None):
-    """The listings the actor may see; `query` matches title, description, HS code or id."""
+    """The listings the actor may see, searched (`listings_matching`) and of a status."""
     listings = restrict(Listing.objects.select_related("company", "hub"), actor)
     if status:
         listings = listings.filter(status=status)
+    return listings_matching(listings, query)
+
+
+def listings_matching(listings, query):
+    """The listings whose title, description, HS code or id match each word of `query`."""
     for word in query.split():
         listings = listings.filter(
             Q(title__icontains=word)

@@ -30,11 +30,10 @@ PAGE_SIZE = 25
 
 
 def _companies(actor):
-    """The companies the actor acts for, in membership order."""
-    companies = {m.company_id: m.company for m in actor.memberships if m.company_id}
-    if not companies:
+    """The companies the actor acts for; the pages that write for a company need one."""
+    if not actor.companies:
         raise PermissionDenied("Only a company's sellers list goods and quote them.")
-    return list(companies.values())
+    return actor.companies
 
 
 # --- listings -------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from hubs.scoping import actor_for
 from hubs.services import rule_sets_load_reference
 from tests.tenants import make_tenant
 from trade.models import ListingStatus
-from trade.services import listing_create
+from trade.services import QuoteLineRequest, listing_create, quote_create
 
 CONSUMER = "330106199001011234"
 BUYER = {
@@ -53,3 +53,15 @@ def make_listing(tenant, *, hs_code="420221", price="500.00", stock=10, title="W
 def handbag(yiw, rules):
     """A Yiwu seller's handbag at CNY 500: worked example 1 when sold into Hangzhou."""
     return make_listing(yiw)
+
+
+def quote_listing(seller, destination, listing, *, quantity=1, consumer_id=CONSUMER):
+    """A quote made by `seller`'s admin for its `listing`, into `destination`'s hub."""
+    return quote_create(
+        actor=actor_for(seller.seller_admin.user),
+        company=seller.company,
+        origin_hub=seller.hub,
+        destination_hub=destination.hub,
+        consumer_id=consumer_id,
+        lines=[QuoteLineRequest(quantity=quantity, listing=listing)],
+    )

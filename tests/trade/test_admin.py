@@ -3,22 +3,14 @@
 import pytest
 
 from hubs.scoping import actor_for
-from tests.trade.conftest import BUYER, CONSUMER
-from trade.services import QuoteLineRequest, order_place, quote_create
+from tests.trade.conftest import BUYER, CONSUMER, quote_listing
+from trade.services import order_place
 
 
 @pytest.fixture
 def trade_rows(yiw, hgh, handbag):
-    actor = actor_for(yiw.seller_admin.user)
-    quote = quote_create(
-        actor=actor,
-        company=yiw.company,
-        origin_hub=yiw.hub,
-        destination_hub=hgh.hub,
-        consumer_id=CONSUMER,
-        lines=[QuoteLineRequest(quantity=1, listing=handbag)],
-    )
-    order = order_place(actor=actor, quote=quote, buyer=BUYER)
+    quote = quote_listing(yiw, hgh, handbag)
+    order = order_place(actor=actor_for(yiw.seller_admin.user), quote=quote, buyer=BUYER)
     return {"listing": handbag.pk, "quote": quote.pk, "order": order.pk}
 
 

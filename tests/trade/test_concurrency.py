@@ -9,9 +9,9 @@ from django.db import connection
 from hubs.errors import DomainError
 from hubs.scoping import actor_for
 from tests.tenants import session_client
-from tests.trade.conftest import BUYER, CONSUMER, make_listing
+from tests.trade.conftest import BUYER, make_listing, quote_listing
 from trade.models import Listing, Order
-from trade.services import QuoteLineRequest, order_place, quote_create
+from trade.services import order_place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,17 +23,7 @@ RETRIES = 4
 def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, yiw, hgh, rules):
     listing = make_listing(yiw, stock=UNITS)
     actor = actor_for(yiw.seller_admin.user)
-    quotes = [
-        quote_create(
-            actor=actor,
-            company=yiw.company,
-            origin_hub=yiw.hub,
-            destination_hub=hgh.hub,
-            consumer_id=f"33010619900101{i:04d}",
-            lines=[QuoteLineRequest(quantity=1, listing=listing)],
-        )
-        for i in range(BUYERS)
-    ]
+    quotes = [quote_listing(yiw, hgh, listing, consumer_id=f"33010619900101{i:04d}") for i in range(BUYERS)]
     start = threading.Barrier(BUYERS)
 
     def buy(i):
@@ -57,15 +47,7 @@ def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclatu
 
 def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomenclature, yiw, hgh, rules):
     listing = make_listing(yiw, stock=5)
-    actor = actor_for(yiw.seller_admin.user)
-    quote = quote_create(
-        actor=actor,
-        company=yiw.company,
-        origin_hub=yiw.hub,
-        destination_hub=hgh.hub,
-        consumer_id=CONSUMER,
-        lines=[QuoteLineRequest(quantity=1, listing=listing)],
-    )
+    quote = quote_listing(yiw, hgh, listing)
     body = {"quote": quote.public_id, "buyer": BUYER}
     start = threading.Barrier(RETRIES)
 
