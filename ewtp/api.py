@@ -13,7 +13,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from trade.api import ListingViewSet, OrderViewSet, QuoteViewSet
 
 router = DefaultRouter()

@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.models import (
     OFFICER_ROLES,
     ApiKey,
@@ -134,10 +134,10 @@ class ApiKeyAdmin(TenantAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(TenantAdmin):
-    list_display = ["at", "actor_label", "verb", "target_type", "target_id", "hub", "company", "reason"]
-    list_filter = ["verb", "hub"]
-    search_fields = ["actor_label", "verb", "target_id", "reason"]
-    list_select_related = ["hub", "company", "target_type"]
+    list_display = ["at", "sentence", "verb", "order_ref", "target_type", "target_id", "company"]
+    list_filter = ["verb", "hubs"]
+    search_fields = ["actor_label", "verb", "target_id", "order_ref", "reason"]
+    list_select_related = ["company", "target_type"]
     date_hierarchy = "at"
 
     def has_add_permission(self, request):

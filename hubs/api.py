@@ -1,11 +1,12 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hubs.authentication import ApiKeyAuthentication
+from hubs.kernel.api import BaseViewSet, TenantViewSet
 from hubs.models import ApiKey, Company, HSCode, Hub, Membership
 from hubs.scoping import actor_for_request
 from hubs.selectors import companies_for, hs_code_validate, hs_codes_search, hubs_directory
@@ -22,16 +23,6 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <key>`: the key shown once when it was issued.",
         }
-
-
-class TenantViewSet(viewsets.GenericViewSet):
-    """Base of every viewset over tenant-owned rows: they are read through `selector(actor)`, the same
-    scoped selector the portal uses, so that each endpoint is restricted to the request's actor."""
-
-    selector = None  # a `<nouns>_for(actor)` selector, as a staticmethod
-
-    def get_queryset(self):
-        return self.selector(actor_for_request(self.request))
 
 
 class HubSerializer(serializers.ModelSerializer):
@@ -80,7 +71,7 @@ class MeView(APIView):
         return Response(MeSerializer(actor_for_request(request)).data)
 
 
-class HubViewSet(viewsets.ReadOnlyModelViewSet):
+class HubViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """The directory of active hubs, looked up by code (`HGH`)."""
 
     serializer_class = HubSerializer
@@ -91,7 +82,7 @@ class HubViewSet(viewsets.ReadOnlyModelViewSet):
         return hubs_directory()
 
 
-class CompanyViewSet(TenantViewSet, viewsets.ReadOnlyModelViewSet):
+class CompanyViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """The companies the actor may see: its own, or those registered at the hub it serves."""
 
     selector = staticmethod(companies_for)
@@ -106,7 +97,7 @@ class HSCodeSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(parameters=[OpenApiParameter("q", str, description="Code prefix (`3304`) or words (`lipstick`)")])
-class HSCodeViewSet(viewsets.ReadOnlyModelViewSet):
+class HSCodeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """The Harmonized System 2022: search by code prefix or by words of the description."""
 
     serializer_class = HSCodeSerializer

@@ -8,13 +8,24 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from hubs import tariff
+from hubs.kernel.audit import event_sentence, verb
+from hubs.kernel.transitions import StateMachine
 from hubs.scoping import TenantQuerySet
+
+
+API_KEY_ISSUED = verb("api_key.issued", "Key “{name}” issued by {actor}")
+API_KEY_REVOKED = verb("api_key.revoked", "Key revoked by {actor}")
+COMPANY_VERIFIED = verb("company.verified", "Verified by {actor}")
+RULE_SET_DRAFTED = verb("rule_set.drafted", "Drafted by {actor} from version {from_version}")
+RULE_SET_EDITED = verb("rule_set.edited", "Draft edited by {actor}")
+RULE_SET_PUBLISHED = verb("rule_set.published", "Published by {actor}, in force from {effective_from}")
+FX_RATE_ENTERED = verb("fx_rate.entered", "Rate {base}/{quote} {rate} for {rate_date} entered by {actor}")
 
 
 def currency_choices():
@@ -46,6 +57,11 @@ class Hub(models.Model):
     currency = models.CharField(max_length=3, choices=currency_choices)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     active = models.BooleanField(default=True)
+    fx_max_age_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Quotes into this hub refuse a reference rate older than this many days; empty: any age.",
+    )
 
     objects = TenantQuerySet.as_manager()
     tenant_hub = "id"
@@ -58,7 +74,7 @@ class Hub(models.Model):
         return f"{self.code} — {self.name}"
 
 
-class Company(models.Model):
+class Company(StateMachine, models.Model):
     """An SME seller, registered at its home hub and paid out in its home currency."""
 
     legal_name = models.CharField(max_length=200)
@@ -72,6 +88,11 @@ class Company(models.Model):
     objects = TenantQuerySet.as_manager()
     tenant_hub = "home_hub"
     tenant_company = "id"
+
+    state_field = "verified"
+    audit_name = "company"
+    TRANSITIONS = {False: {True}}
+    STATE_NAMES = {True: "verified", False: "not verified"}
 
     class Meta:
         ordering = ["legal_name"]
@@ -136,7 +157,7 @@ class Membership(models.Model):
         return self.company or self.hub
 
 
-class ApiKey(AbstractAPIKey):
+class ApiKey(StateMachine, AbstractAPIKey):
     """An integrator's key: it acts with exactly its membership's scope, one company or one hub.
 
     Only a hash is stored; the key itself is shown once, when it is issued.
@@ -152,27 +173,37 @@ class ApiKey(AbstractAPIKey):
     tenant_hub = "membership__hub"
     tenant_company = "membership__company"
 
+    state_field = "revoked"
+    audit_name = "api_key"
+    TRANSITIONS = {False: {True}}
+    STATE_NAMES = {True: "revoked", False: "active"}
+
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
 
 
 class AuditEvent(models.Model):
-    """One state change: who did what to which row, when, and why. Never edited."""
+    """One state change: who did what to which row, when, and why. Never updated or deleted.
+
+    Filed under the row's company, every hub it concerns (both hubs of an order) and the order it
+    belongs to (`order_ref`, its public id), so that an order's timeline gathers every app's events.
+    """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=200, help_text="Who acted, kept when the user is gone.")
-    hub = models.ForeignKey(Hub, null=True, on_delete=models.PROTECT, related_name="+")
+    hubs = models.ManyToManyField(Hub, related_name="+", blank=True)
     company = models.ForeignKey(Company, null=True, on_delete=models.PROTECT, related_name="+")
+    order_ref = models.CharField(max_length=16, blank=True, db_index=True, help_text="The order it concerns.")
     verb = models.CharField(max_length=64)
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_id = models.CharField(max_length=150)
     reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     objects = TenantQuerySet.as_manager()
-    tenant_hub = "hub"
+    tenant_hub = "hubs"
     tenant_company = "company"
 
     class Meta:
@@ -181,6 +212,10 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb}"
+
+    @property
+    def sentence(self):
+        return event_sentence(self)
 
 
 class HSCode(models.Model):
@@ -205,7 +240,7 @@ class RuleSetStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
-class RuleSet(models.Model):
+class RuleSet(StateMachine, models.Model):
     """One version of a hub's duty and tax rules. A draft is edited; a published version never changes.
 
     The version in force on a date is the published one with the latest `effective_from` on or before it.
@@ -235,6 +270,9 @@ class RuleSet(models.Model):
     objects = TenantQuerySet.as_manager()
     tenant_hub = "hub"
     tenant_company = None
+
+    audit_name = "rule_set"
+    TRANSITIONS = {RuleSetStatus.DRAFT: {RuleSetStatus.PUBLISHED}}
 
     class Meta:
         ordering = ["hub__code", "-version"]
@@ -388,15 +426,87 @@ class QuotaEntry(models.Model):
         indexes = [models.Index(fields=["hub", "consumer_hash", "year"])]
 
 
-class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an `Idempotency-Key`, replayed for the same key and body."""
+class QuotaYear(models.Model):
+    """A consumer's CBEC year at a hub: the row that order placement locks, so that two orders for one
+    consumer serialise and cannot together pass the annual limit."""
 
-    principal = models.CharField(max_length=200, help_text="Who sent it: an API key or a user.")
-    key = models.CharField(max_length=200)
-    fingerprint = models.CharField(max_length=64, help_text="Hash of the method, path and body.")
-    status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
-    body = models.JSONField(encoder=DjangoJSONEncoder, null=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    consumer_hash = models.CharField(max_length=64)
+    year = models.PositiveSmallIntegerField(help_text="The hub's local year.")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "consumer_hash", "year"], name="quota_year_unique"),
+        ]
+
+
+class Claim(models.Model):
+    """A piece of work claimed once under (`scope`, `key`): an API request sent with an `Idempotency-Key`
+    (with its first answer, purged when it expires), or a task's outbound effect (kept for good)."""
+
+    scope = models.CharField(max_length=200, help_text="What is claimed: `api:<sender>`, `payout`, ...")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="Hash of the request, where there is one.")
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
+    result = models.JSONField(encoder=DjangoJSONEncoder, null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Empty: kept for good.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="claim_unique")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"
+
+
+class FxSource(models.TextChoices):
+    ECB = "ecb", "ECB"
+    MANUAL = "manual", "Entered by a hub"
+
+
+def validate_currency_code(value):
+    from moneyed import CURRENCIES
+
+    if value not in CURRENCIES or value == "XXX":
+        raise ValidationError(f"“{value}” is not an ISO 4217 currency code such as CNY.", code="unknown_currency")
+
+
+class FxRate(models.Model):
+    """A reference rate snapshot: 1 `base` = `rate` `quote` on `rate_date`. Stored rows never change.
+
+    Reference data every app reads. ECB rates are quoted against EUR; a hub supervisor enters the
+    rates the ECB does not publish (NGN), against EUR or a currency the ECB publishes.
+    """
+
+    source = models.CharField(max_length=10, choices=FxSource.choices)
+    rate_date = models.DateField(help_text="The day the rate is for.")
+    published_at = models.DateTimeField(default=timezone.now, help_text="When it was published or entered.")
+    base = models.CharField(max_length=3, validators=[validate_currency_code])
+    quote = models.CharField(max_length=3, validators=[validate_currency_code])
+    rate = models.DecimalField(max_digits=24, decimal_places=10, help_text="Units of quote for one unit of base.")
+    hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-rate_date", "base", "quote"]
+        verbose_name = "FX reference rate"
+        indexes = [models.Index(fields=["quote", "base", "rate_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="fx_rate_positive"),
+            models.CheckConstraint(condition=~Q(base=F("quote")), name="fx_rate_two_currencies"),
+            models.UniqueConstraint(
+                fields=["source", "base", "quote", "rate_date"],
+                condition=Q(source="ecb"),
+                name="fx_rate_one_ecb_rate_per_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.base}/{self.quote} {self.rate.normalize():f} ({self.get_source_display()} {self.rate_date})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("A reference rate never changes: enter a new one.")
+        super().save(*args, **kwargs)

@@ -11,6 +11,7 @@ import operator
 from dataclasses import dataclass, field
 from functools import reduce
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
@@ -79,20 +80,59 @@ def _is_api_key(auth):
     return auth is not None and hasattr(auth, "membership_id")
 
 
+def require_role(actor, tenant, *roles) -> None:
+    """Refuse unless `actor` holds one of `roles` at `tenant` (a company or a hub), or is a superuser."""
+    if actor.is_superuser or actor.roles_at(tenant) & set(roles):
+        return
+    who = getattr(tenant, "legal_name", None) or getattr(tenant, "code", str(tenant))
+    names = " or ".join(sorted(str(role.label if hasattr(role, "label") else role).lower() for role in roles))
+    raise PermissionDenied(f"Only a {names} of {who} may do this.")
+
+
+def tenant_lookups(model, attr):
+    """A model's tenant lookups to its companies (`tenant_company`) or hubs (`tenant_hub`), as a tuple."""
+    lookups = getattr(model, attr, None) or ()
+    return (lookups,) if isinstance(lookups, str) else tuple(lookups)
+
+
+def is_tenant_model(model) -> bool:
+    return bool(tenant_lookups(model, "tenant_hub") or tenant_lookups(model, "tenant_company"))
+
+
 def restrict(queryset, actor):
     """The rows of `queryset` that `actor` may see."""
     if actor.is_superuser:
         return queryset
     model = queryset.model
     visible = []
-    if model.tenant_company and actor.company_ids:
-        visible.append(Q(**{f"{model.tenant_company}__in": actor.company_ids}))
-    if model.tenant_hub and actor.hub_ids:
-        lookups = (model.tenant_hub,) if isinstance(model.tenant_hub, str) else model.tenant_hub
-        visible.extend(Q(**{f"{lookup}__in": actor.hub_ids}) for lookup in lookups)
+    if actor.company_ids:
+        visible.extend(Q(**{f"{lookup}__in": actor.company_ids}) for lookup in tenant_lookups(model, "tenant_company"))
+    if actor.hub_ids:
+        visible.extend(Q(**{f"{lookup}__in": actor.hub_ids}) for lookup in tenant_lookups(model, "tenant_hub"))
     if not visible:
         return queryset.none()
-    return queryset.filter(reduce(operator.or_, visible))
+    restricted = queryset.filter(reduce(operator.or_, visible))
+    many = any(
+        model._meta.get_field(lookup.split("__")[0]).many_to_many
+        for attr in ("tenant_company", "tenant_hub")
+        for lookup in tenant_lookups(model, attr)
+        if lookup != "id"
+    )
+    return restricted.distinct() if many else restricted
+
+
+# The one scoped selector of each tenant model: model → `<nouns>_for(actor)`.
+SELECTORS: dict = {}
+
+
+def selector_for(model):
+    """Register the decorated function as `model`'s scoped selector."""
+
+    def register(selector):
+        SELECTORS[model] = selector
+        return selector
+
+    return register
 
 
 class TenantQuerySet(models.QuerySet):

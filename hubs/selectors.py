@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.models import (
     ApiKey,
     AuditEvent,
@@ -18,7 +18,7 @@ from hubs.models import (
     RuleSet,
     RuleSetStatus,
 )
-from hubs.scoping import restrict
+from hubs.scoping import restrict, selector_for
 
 
 def hubs_directory():
@@ -26,18 +26,22 @@ def hubs_directory():
     return Hub.objects.filter(active=True)
 
 
+@selector_for(Hub)
 def hubs_for(actor):
     return restrict(Hub.objects.all(), actor)
 
 
+@selector_for(Company)
 def companies_for(actor):
     return restrict(Company.objects.select_related("home_hub"), actor)
 
 
+@selector_for(Membership)
 def memberships_for(actor):
     return restrict(Membership.objects.select_related("user", "company", "hub"), actor)
 
 
+@selector_for(ApiKey)
 def api_keys_for(actor):
     return restrict(ApiKey.objects.select_related("membership__user", "membership__company", "membership__hub"), actor)
 
@@ -56,8 +60,9 @@ def integrator_memberships_managed_by(actor):
     ).select_related("user", "company", "hub")
 
 
+@selector_for(AuditEvent)
 def audit_events_for(actor):
-    return restrict(AuditEvent.objects.select_related("hub", "company", "target_type"), actor)
+    return restrict(AuditEvent.objects.select_related("company", "target_type"), actor)
 
 
 HS_CODE_SHAPE = re.compile(r"^(\d{6}|\d{8,10})$")
@@ -146,8 +151,14 @@ def rules_in_force(now=None):
     return in_force
 
 
+@selector_for(RuleSet)
 def rule_sets_for(actor):
     return restrict(RuleSet.objects.select_related("hub"), actor)
+
+
+@selector_for(QuotaEntry)
+def quota_entries_for(actor):
+    return restrict(QuotaEntry.objects.select_related("hub"), actor)
 
 
 def consumer_year_usage(hub, consumer_hash, year):

@@ -1,47 +1,28 @@
 from zoneinfo import ZoneInfo
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from rest_framework_api_key.crypto import concatenate
 
-from hubs.errors import DomainError
-from hubs.models import ApiKey, AuditEvent, Company, Hub, RateRow, Role, RuleSet, RuleSetStatus
+from hubs.kernel.audit import audit_event_record
+from hubs.kernel.errors import DomainError
+from hubs.kernel.transitions import transition
+from hubs.models import (
+    API_KEY_ISSUED,
+    RULE_SET_DRAFTED,
+    RULE_SET_EDITED,
+    ApiKey,
+    Hub,
+    RateRow,
+    Role,
+    RuleSet,
+    RuleSetStatus,
+)
 from hubs.rule_data import RULE_SETS
+from hubs.scoping import require_role
 from hubs.selectors import integrator_memberships_managed_by
-
-
-def _tenant_of(obj, lookup):
-    """Follow a model's tenant lookup (`"membership__company"`, `"id"`) from a row to its company or hub."""
-    if lookup is None:
-        return None
-    if lookup == "id":
-        return obj
-    if not isinstance(lookup, str):
-        lookup = lookup[0]  # a row of two hubs (an order) files its events under the first (its origin)
-    for part in lookup.split("__"):
-        obj = getattr(obj, part)
-        if obj is None:
-            return None
-    return obj
-
-
-def audit_event_record(*, actor, verb, target, reason="", data=None):
-    """Record one state change of `target`, filed under the target's hub and company."""
-    model = type(target)
-    return AuditEvent.objects.create(
-        actor=actor.user if actor and actor.user.is_authenticated else None,
-        actor_label=actor.label if actor else "system",
-        hub=_tenant_of(target, getattr(model, "tenant_hub", None)),
-        company=_tenant_of(target, getattr(model, "tenant_company", None)),
-        verb=verb,
-        target_type=ContentType.objects.get_for_model(model),
-        target_id=str(target.pk),
-        reason=reason,
-        data=data or {},
-    )
 
 
 ONLY_MANAGERS = "Only the company's seller admin, the hub's supervisor or the integrator may {verb} its keys."
@@ -74,7 +55,7 @@ def api_key_issue(*, actor, membership, name, expires_at=None, key=None):
             membership=membership,
             issued_by=actor.user,
         )
-        audit_event_record(actor=actor, verb="api_key.issued", target=api_key, data={"name": api_key.name})
+        audit_event_record(actor=actor, verb=API_KEY_ISSUED, target=api_key, data={"name": api_key.name})
     return api_key, key
 
 
@@ -82,14 +63,7 @@ def api_key_revoke(*, actor, api_key, reason=""):
     """Revoke a key for good: from now on it authenticates nothing."""
     if not integrator_memberships_managed_by(actor).filter(pk=api_key.membership_id).exists():
         raise PermissionDenied(ONLY_MANAGERS.format(verb="revoke"))
-    with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
-        if api_key.revoked:
-            raise DomainError(f"The key “{api_key.name}” is already revoked.", code="already_revoked")
-        api_key.revoked = True
-        api_key.save(update_fields=["revoked"])
-        audit_event_record(actor=actor, verb="api_key.revoked", target=api_key, reason=reason)
-    return api_key
+    return transition(api_key, True, actor=actor, reason=reason)
 
 
 def api_key_mark_used(*, api_key_id, used_at):
@@ -99,26 +73,13 @@ def api_key_mark_used(*, api_key_id, used_at):
 
 def company_verify(*, actor, company, reason=""):
     """A supervisor of the company's home hub confirms its registration."""
-    if not actor.is_superuser and Role.HUB_SUPERVISOR not in actor.roles_at(company.home_hub):
-        raise PermissionDenied("Only a supervisor of the company's home hub may verify it.")
-    with transaction.atomic():
-        company = Company.objects.select_for_update().get(pk=company.pk)
-        if company.verified:
-            raise DomainError(f"{company.legal_name} is already verified.", code="already_verified")
-        company.verified = True
-        company.save(update_fields=["verified"])
-        audit_event_record(actor=actor, verb="company.verified", target=company, reason=reason)
-    return company
-
-
-def _require_supervisor(actor, hub):
-    if not actor.is_superuser and Role.HUB_SUPERVISOR not in actor.roles_at(hub):
-        raise PermissionDenied(f"Only a supervisor of {hub.code} may change its rule sets.")
+    require_role(actor, company.home_hub, Role.HUB_SUPERVISOR)
+    return transition(company, True, actor=actor, reason=reason)
 
 
 def rule_set_copy_to_draft(*, actor, rule_set):
     """A new draft version of the hub's rules, starting from `rule_set` with all its rates."""
-    _require_supervisor(actor, rule_set.hub)
+    require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
     with transaction.atomic():
         Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # one new version number at a time
         latest = RuleSet.objects.filter(hub=rule_set.hub).aggregate(latest=Max("version"))["latest"]
@@ -134,7 +95,7 @@ def rule_set_copy_to_draft(*, actor, rule_set):
             rate.pk = None
             rate.rule_set = draft
         RateRow.objects.bulk_create(rates)
-        audit_event_record(actor=actor, verb="rule_set.drafted", target=draft, data={"from_version": rule_set.version})
+        audit_event_record(actor=actor, verb=RULE_SET_DRAFTED, target=draft, data={"from_version": rule_set.version})
     return draft
 
 
@@ -145,7 +106,7 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
     `historical` is for loading past versions from the reference facts, as `seed_demo` does.
     """
     if actor is not None:
-        _require_supervisor(actor, rule_set.hub)
+        require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
     today = timezone.localdate(timezone=ZoneInfo(rule_set.hub.timezone))
     if effective_from is None:
         raise DomainError("Give the date the rules take effect.", code="required", attr="effective_from")
@@ -184,13 +145,10 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
                 code="effective_date_taken",
                 attr="effective_from",
             )
-        rule_set.status = RuleSetStatus.PUBLISHED
         rule_set.effective_from = effective_from
         rule_set.published_at = timezone.now()
-        rule_set.save(update_fields=["status", "effective_from", "published_at"])
-        audit_event_record(
-            actor=actor, verb="rule_set.published", target=rule_set, data={"effective_from": str(effective_from)}
-        )
+        rule_set.save(update_fields=["effective_from", "published_at"])
+        rule_set = transition(rule_set, RuleSetStatus.PUBLISHED, actor=actor, data={"effective_from": effective_from})
     return rule_set
 
 
@@ -217,5 +175,5 @@ def rule_set_draft_edit(*, actor, rule_set, changed):
 
     That only drafts change is the rows' own invariant (`RuleSet.save`, `RateRow.save`).
     """
-    _require_supervisor(actor, rule_set.hub)
-    audit_event_record(actor=actor, verb="rule_set.edited", target=rule_set, data={"changed": sorted(changed)})
+    require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
+    audit_event_record(actor=actor, verb=RULE_SET_EDITED, target=rule_set, data={"changed": sorted(changed)})

@@ -11,8 +11,8 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.db import models
 
-from hubs.errors import DomainError
-from hubs.money import minor_unit, round_money
+from hubs.kernel.errors import DomainError
+from hubs.kernel.money import minor_unit, round_money
 
 ZERO = Decimal(0)
 

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.forms import ApiKeyIssueForm, HSSearchForm
 from hubs.models import ApiKey
 from hubs.scoping import actor_for_request

@@ -1,17 +1,14 @@
 from decimal import Decimal
 
 import django_filters
-from django.conf import settings
 from django_countries.serializer_fields import CountryField
-from djmoney.money import Money
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from hubs.api import TenantViewSet
-from hubs.errors import DomainError
-from hubs.idempotency import idempotent
+from hubs.kernel.api import MoneyField, TenantViewSet
+from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request
 from hubs.selectors import hubs_directory
 from hubs.tariff import ExportRegime
@@ -27,20 +24,6 @@ from trade.services import (
     order_place,
     quote_create,
 )
-
-
-class MoneySerializer(serializers.Serializer):
-    """`{"amount": "425.00", "currency": "CNY"}`: an amount never travels without its currency."""
-
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
-    currency = serializers.ChoiceField(choices=settings.CURRENCIES)
-
-    def to_representation(self, instance):
-        return {"amount": f"{instance.amount:.2f}", "currency": instance.currency.code}
-
-    def to_internal_value(self, data):
-        values = super().to_internal_value(data)
-        return Money(values["amount"], values["currency"])
 
 
 def _acting_company(request, company_id):
@@ -62,7 +45,7 @@ class ListingSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     company = serializers.PrimaryKeyRelatedField(read_only=True)
     hub = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    unit_price = MoneySerializer()
+    unit_price = MoneyField()
     status = serializers.ChoiceField(
         choices=ListingStatus.choices,
         default=ListingStatus.DRAFT,
@@ -113,7 +96,6 @@ class ListingViewSet(
         context = {**self.get_serializer_context(), "sellability": sellability(page)}
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
-    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -132,7 +114,6 @@ class ListingViewSet(
 
     @extend_schema(request=None, responses=ListingSerializer)
     @action(detail=True, methods=["post"])
-    @idempotent
     def archive(self, request, id=None):
         listing = listing_archive(actor=actor_for_request(request), listing=self.get_object())
         return Response(self.get_serializer(listing).data)
@@ -153,7 +134,7 @@ class QuoteLineInputSerializer(serializers.Serializer):
     hs_code = serializers.CharField(required=False, max_length=16)
     description = serializers.CharField(required=False, max_length=200, default="")
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
-    unit_price = MoneySerializer(required=False)
+    unit_price = MoneyField(required=False)
     unit_measure = MeasureSerializer(required=False)
 
     def validate(self, attrs):
@@ -178,8 +159,8 @@ class QuoteInputSerializer(serializers.Serializer):
         help_text="The consumer's ID number: needed for CBEC retail.",
     )
     lines = QuoteLineInputSerializer(many=True, min_length=1, max_length=200)
-    freight = MoneySerializer(required=False)
-    insurance = MoneySerializer(required=False)
+    freight = MoneyField(required=False)
+    insurance = MoneyField(required=False)
     export_regime = serializers.ChoiceField(
         choices=ExportRegime.choices, required=False, help_text="At a Chinese origin: cbec_export (default)."
     )
@@ -188,8 +169,8 @@ class QuoteInputSerializer(serializers.Serializer):
 class TaxSerializer(serializers.Serializer):
     kind = serializers.CharField()
     rate = serializers.DecimalField(max_digits=6, decimal_places=4)
-    base = MoneySerializer()
-    amount = MoneySerializer()
+    base = MoneyField()
+    amount = MoneyField()
     explanation = serializers.CharField()
 
     def to_representation(self, tax):
@@ -208,12 +189,12 @@ class LineSerializer(serializers.Serializer):
     hs_code = serializers.CharField()
     description = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = MoneySerializer()
+    unit_price = MoneyField()
     unit_measure = serializers.SerializerMethodField()
-    value = MoneySerializer()
-    freight_share = MoneySerializer()
+    value = MoneyField()
+    freight_share = MoneyField()
     taxes = serializers.SerializerMethodField()
-    taxes_total = MoneySerializer()
+    taxes_total = MoneyField()
 
     def get_unit_measure(self, line) -> dict:
         return {"quantity": f"{line.measure_quantity.normalize():f}", "unit": line.measure_unit}
@@ -223,18 +204,18 @@ class LineSerializer(serializers.Serializer):
 
 
 class TotalsSerializer(serializers.Serializer):
-    goods = MoneySerializer()
-    freight = MoneySerializer()
-    insurance = MoneySerializer()
-    duties_and_taxes = MoneySerializer()
-    total = MoneySerializer()
+    goods = MoneyField()
+    freight = MoneyField()
+    insurance = MoneyField()
+    duties_and_taxes = MoneyField()
+    total = MoneyField()
 
 
 class ExportSerializer(serializers.Serializer):
     """The seller's side at the origin hub: an estimate, not part of what the buyer pays."""
 
     regime = serializers.CharField(source="export_regime")
-    refund = MoneySerializer(source="export_refund", allow_null=True)
+    refund = MoneyField(source="export_refund", allow_null=True)
     declarations = serializers.IntegerField(source="export_declarations", allow_null=True)
     explanation = serializers.CharField(source="export_explanation")
 
@@ -281,7 +262,6 @@ class QuoteViewSet(TenantViewSet, mixins.RetrieveModelMixin, mixins.ListModelMix
     lookup_url_kwarg = "id"
 
     @extend_schema(request=QuoteInputSerializer, responses={201: QuoteSerializer})
-    @idempotent
     def create(self, request, *args, **kwargs):
         data = QuoteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -410,7 +390,6 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return OrderSerializer if self.action == "list" else OrderDetailSerializer
 
     @extend_schema(request=OrderInputSerializer, responses={201: OrderDetailSerializer})
-    @idempotent
     def create(self, request, *args, **kwargs):
         data = OrderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -423,7 +402,6 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     @extend_schema(request=CancelSerializer, responses=OrderDetailSerializer)
     @action(detail=True, methods=["post"])
-    @idempotent
     def cancel(self, request, id=None):
         data = CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,19 +1,22 @@
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from hubs.kernel.audit import verb
+from hubs.kernel.ids import PublicIdField
+from hubs.kernel.money import money_field
+from hubs.kernel.transitions import StateMachine
 from hubs.models import Company, Hub, RuleSet
-from hubs.money import money_field
 from hubs.scoping import TenantQuerySet
 from hubs.tariff import ExportRegime, Regime
 
-
-def new_public_id(prefix):
-    return f"{prefix}-{secrets.token_hex(5).upper()}"
+LISTING_CREATED = verb("listing.created", "Listed by {actor}")
+LISTING_UPDATED = verb("listing.updated", "Edited by {actor}")
+LISTING_ARCHIVED = verb("listing.archived", "Archived by {actor}")
+QUOTE_CREATED = verb("quote.created", "Quoted by {actor} for {company}")
+ORDER_PLACED = verb("order.placed", "Placed by {actor} for {company}")
 
 
 class Unit(models.TextChoices):
@@ -33,7 +36,7 @@ class ListingStatus(models.TextChoices):
 class Listing(models.Model):
     """Goods an SME offers from its hub, priced per unit in its home currency."""
 
-    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    public_id = PublicIdField(prefix="LST")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="listings")
     hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="listings", help_text="Where it ships from.")
     title = models.CharField(max_length=200)
@@ -85,11 +88,6 @@ class Listing(models.Model):
     def __str__(self):
         return f"{self.public_id} {self.title}"
 
-    def save(self, *args, **kwargs):
-        if not self.public_id:
-            self.public_id = new_public_id("LST")
-        super().save(*args, **kwargs)
-
 
 class BuyerKind(models.TextChoices):
     CONSUMER = "consumer", "Consumer"
@@ -132,7 +130,7 @@ class Buyer(models.Model):
 class Quote(models.Model):
     """A landed-cost quote: its figures bind until `expires_at`, whatever the rules do after."""
 
-    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    public_id = PublicIdField(prefix="QUO")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="quotes")
     origin_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
     destination_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
@@ -151,6 +149,11 @@ class Quote(models.Model):
     export_refund = money_field(null=True, blank=True, help_text="Empty where it cannot be told in this currency.")
     export_declarations = models.PositiveIntegerField(null=True, blank=True)
     export_explanation = models.TextField(blank=True)
+    conversions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[{figure, from, to, rate, rate_date, source, snapshots, explanation}]: each converted figure.",
+    )
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -164,11 +167,6 @@ class Quote(models.Model):
 
     def __str__(self):
         return self.public_id
-
-    def save(self, *args, **kwargs):
-        if not self.public_id:
-            self.public_id = new_public_id("QUO")
-        super().save(*args, **kwargs)
 
     @property
     def is_expired(self):
@@ -250,8 +248,16 @@ QUOTA_PENDING_STATUSES = [
 ]
 
 
-class Order(models.Model):
-    public_id = models.CharField(max_length=16, unique=True, editable=False)
+# Each later state of an order is a transition verb: "Cancelled by yiwu-crafts".
+ORDER_TRANSITION_VERBS = {
+    status: verb(f"order.{status.value}", f"{status.label} by {{actor}}")
+    for status in OrderStatus
+    if status != OrderStatus.PLACED
+}
+
+
+class Order(StateMachine, models.Model):
+    public_id = PublicIdField(prefix="ORD")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="orders")
     buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
@@ -265,11 +271,15 @@ class Order(models.Model):
     duties_and_taxes = money_field()
     total = money_field()
     placed_at = models.DateTimeField(default=timezone.now)
+    quota_year = models.PositiveSmallIntegerField(help_text="The destination hub's local year at placement.")
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = TenantQuerySet.as_manager()
     tenant_company = "company"
     tenant_hub = ("origin_hub", "destination_hub")
+
+    audit_name = "order"
+    TRANSITIONS = ORDER_TRANSITIONS
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -278,10 +288,9 @@ class Order(models.Model):
     def __str__(self):
         return self.public_id
 
-    def save(self, *args, **kwargs):
-        if not self.public_id:
-            self.public_id = new_public_id("ORD")
-        super().save(*args, **kwargs)
+    @property
+    def order_ref(self):
+        return self.public_id
 
 
 class OrderLine(LineFigures):

@@ -1,13 +1,13 @@
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from hubs.models import AuditEvent
-from hubs.scoping import restrict
+from hubs.scoping import restrict, selector_for
 from hubs.selectors import rules_in_force
 from hubs.tariff import Admissibility
-from trade.models import Listing, Order, Quote
+from trade.models import Buyer, Listing, Order, Quote
 
 
+@selector_for(Listing)
 def listings_for(actor, *, query="", status=None):
     """The listings the actor may see, searched (`listings_matching`) and of a status."""
     listings = restrict(Listing.objects.select_related("company", "hub"), actor)
@@ -49,6 +49,7 @@ def sellability(listings):
     return verdicts
 
 
+@selector_for(Quote)
 def quotes_for(actor):
     return restrict(
         Quote.objects.select_related("company", "origin_hub", "destination_hub", "rule_set__hub").prefetch_related(
@@ -58,6 +59,7 @@ def quotes_for(actor):
     )
 
 
+@selector_for(Order)
 def orders_for(actor):
     return restrict(
         Order.objects.select_related("company", "buyer", "origin_hub", "destination_hub", "quote").prefetch_related(
@@ -67,8 +69,11 @@ def orders_for(actor):
     )
 
 
+@selector_for(Buyer)
+def buyers_for(actor):
+    return restrict(Buyer.objects.select_related("company"), actor)
+
+
 def order_timeline(order):
-    """Every state change of the order, oldest first."""
-    return AuditEvent.objects.filter(
-        target_type=ContentType.objects.get_for_model(Order), target_id=str(order.pk)
-    ).order_by("at", "id")
+    """Every event of the order, whichever app or hub recorded it, oldest first."""
+    return AuditEvent.objects.filter(order_ref=order.public_id).select_related("company").order_by("at", "id")

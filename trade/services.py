@@ -10,9 +10,9 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.consumers import consumer_hash, mask_id_number
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.models import COMPANY_ROLES
-from hubs.money import MAX_AMOUNT
+from hubs.kernel.money import MAX_AMOUNT
 from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, hub_today, rule_set_in_force
 from hubs.services import audit_event_record
 from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess, assess_export

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from djmoney.money import Money
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request
 from hubs.tariff import TaxKind
 from trade.forms import (

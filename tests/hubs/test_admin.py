@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.models import ApiKey, AuditEvent, Company, RuleSet
 from hubs.scoping import actor_for
 from hubs.selectors import rule_set_in_force

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.models import ApiKey, AuditEvent, Membership, Role
 from hubs.scoping import actor_for
 from hubs.services import api_key_issue, api_key_mark_used, api_key_revoke, company_verify

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.selectors import rule_set_in_force
 from hubs.services import rule_sets_load_reference
 from hubs.tariff import (

@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.rule_data import CHINA_CBEC_2019, CHINA_RATES, MALAYSIA_RATES, RULE_SETS
 from hubs.tariff import Basket, BasketLine, ImportRules, Measure, RateRule, Rules, assess
 

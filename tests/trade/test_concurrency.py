@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from hubs.errors import DomainError
+from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for
 from tests.tenants import session_client
 from tests.trade.conftest import BUYER, make_listing, quote_listing

@@ -1,0 +1,48 @@
+"""The API's shared parts: the money field, and the base viewsets every endpoint builds on."""
+
+from django.conf import settings
+from djmoney.money import Money
+from rest_framework import serializers, viewsets
+
+from hubs.kernel.idempotency import idempotent
+from hubs.kernel.money import DECIMAL_PLACES, MAX_DIGITS
+from hubs.scoping import actor_for_request, restrict
+
+
+class MoneyField(serializers.Serializer):
+    """`{"amount": "425.00", "currency": "CNY"}`: an amount never travels without its currency."""
+
+    amount = serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    currency = serializers.ChoiceField(choices=settings.CURRENCIES)
+
+    def to_representation(self, instance):
+        return {"amount": f"{instance.amount:.2f}", "currency": instance.currency.code}
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        return Money(values["amount"], values["currency"])
+
+
+class BaseViewSet(viewsets.GenericViewSet):
+    """Base of every API viewset: each POST honours an `Idempotency-Key` (a replay returns the first
+    answer and writes nothing), without any endpoint having to ask for it."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST" and hasattr(self, "post"):
+            # `dispatch` calls `self.post` next (the router bound it to `create` or an action).
+            self.post = idempotent(self.post)
+
+
+class TenantViewSet(BaseViewSet):
+    """Base of every viewset over tenant-owned rows: read through `selector(actor)`, the scoped selector
+    the portal uses too, and restricted to the request's actor here as well, whatever the selector does.
+
+    A subclass without a selector fails `manage.py check` (`hubs.checks`).
+    """
+
+    selector = None  # a `<nouns>_for(actor)` selector, as a staticmethod
+
+    def get_queryset(self):
+        actor = actor_for_request(self.request)
+        return restrict(self.selector(actor), actor)

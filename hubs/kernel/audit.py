@@ -1,0 +1,69 @@
+"""Audit events: every state change of every app, filed under its company, every hub it concerns and,
+when there is one, the order it belongs to, so that an order's timeline reads across apps and hubs.
+
+Verbs are declared once, with the sentence a timeline shows for them (`verb`). Events are never
+updated or deleted: the ORM has no service for it, and on PostgreSQL a trigger refuses it.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+
+from hubs.scoping import tenant_lookups
+
+# verb → the sentence a timeline shows; `{actor}`, `{company}` and the event's data fields fill it in.
+SENTENCES: dict[str, str] = {}
+
+
+def verb(name: str, sentence: str) -> str:
+    """Declare an audit verb and how a timeline says it; returns the verb, for use as a constant."""
+    SENTENCES[name] = sentence
+    return name
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return "…"
+
+
+def event_sentence(event) -> str:
+    """The event as a sentence: "Placed by yiwu-crafts for Yiwu Bright Crafts: reason"."""
+    template = SENTENCES.get(event.verb, event.verb.replace(".", " ").replace("_", " ").capitalize() + " by {actor}")
+    values = {
+        **(event.data if isinstance(event.data, dict) else {}),
+        "actor": event.actor_label,
+        "company": event.company.legal_name if event.company_id else "",
+    }
+    sentence = template.format_map(_Blank(values))
+    return f"{sentence}: {event.reason}" if event.reason else sentence
+
+
+def _follow(obj, lookup):
+    """Follow a model's tenant lookup (`"membership__company"`, `"id"`) from a row to its company or hub."""
+    if lookup == "id":
+        return obj
+    for part in lookup.split("__"):
+        obj = getattr(obj, part)
+        if obj is None:
+            return None
+    return obj
+
+
+def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict | None = None):
+    """Record one state change of `target`, filed under its company, each of its hubs and its order."""
+    from hubs.models import AuditEvent  # the models import this kernel's state machines
+
+    model = type(target)
+    companies = [_follow(target, lookup) for lookup in tenant_lookups(model, "tenant_company")]
+    hubs = {hub.pk: hub for hub in (_follow(target, lookup) for lookup in tenant_lookups(model, "tenant_hub")) if hub}
+    event = AuditEvent.objects.create(
+        actor=actor.user if actor and actor.user.is_authenticated else None,
+        actor_label=actor.label if actor else "system",
+        company=next((company for company in companies if company), None),
+        order_ref=getattr(target, "order_ref", ""),
+        verb=verb,
+        target_type=ContentType.objects.get_for_model(model),
+        target_id=str(target.pk),
+        reason=reason,
+        data=data or {},
+    )
+    event.hubs.add(*hubs.values())
+    return event

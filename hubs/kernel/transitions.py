@@ -1,0 +1,71 @@
+"""The one transition service: every state change of every app (orders, declarations, shipments,
+payouts, API keys, rule sets) locks its row, checks the model's map, saves, and is an audit event."""
+
+from django.db import transaction
+
+from hubs.kernel.audit import audit_event_record
+from hubs.kernel.background import enqueue_on_commit
+from hubs.kernel.errors import DomainError
+
+
+class StateMachine:
+    """A model whose `state_field` moves only along `TRANSITIONS` ({from: {to, ...}}), through `transition`.
+
+    The audit verb of a move is `<audit_name>.<to>` (`order.cancelled`); `STATE_NAMES` names the states
+    of a field without choices (a flag: {True: "verified", False: "not verified"}).
+    """
+
+    state_field = "status"
+    audit_name = ""
+    TRANSITIONS: dict = {}
+    STATE_NAMES: dict = {}
+
+    @property
+    def state(self):
+        return getattr(self, self.state_field)
+
+    def can_become(self, to) -> bool:
+        return to in self.TRANSITIONS.get(self.state, ())
+
+    @classmethod
+    def state_name(cls, value) -> str:
+        if value in cls.STATE_NAMES:
+            return cls.STATE_NAMES[value]
+        return str(dict(cls._meta.get_field(cls.state_field).flatchoices).get(value, value)).lower()
+
+    @classmethod
+    def transition_verb(cls, to) -> str:
+        name = cls.STATE_NAMES.get(to, to)
+        return f"{cls.audit_name}.{str(name).replace(' ', '_')}"
+
+
+def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, then=None):
+    """Move `obj` to state `to`: lock its row, check the model's map, save only the state, record an
+    audit event (from, to, actor, reason), and send `then` (a task taking the row's pk) on commit.
+
+    Returns the locked, updated row. Runs in the caller's transaction, or in one of its own.
+    """
+    model = type(obj)
+    with transaction.atomic():
+        obj = model.objects.select_for_update(of=("self",)).get(pk=obj.pk)
+        current = obj.state
+        if not obj.can_become(to):
+            already = current == to
+            raise DomainError(
+                f"{obj} is already {model.state_name(to)}."
+                if already
+                else f"{obj} is {model.state_name(current)}: it cannot become {model.state_name(to)}.",
+                code="invalid_transition",
+            )
+        setattr(obj, model.state_field, to)
+        obj.save(update_fields=[model.state_field])
+        audit_event_record(
+            actor=actor,
+            verb=model.transition_verb(to),
+            target=obj,
+            reason=reason,
+            data={"from": current, "to": to, **(data or {})},
+        )
+        if then is not None:
+            enqueue_on_commit(then, obj.pk)
+    return obj
