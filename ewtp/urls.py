@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ewtp.api import router
 from ewtp.health import healthz
-from hubs.api import MeView
+from hubs.api import FxRateView, MeView
 
 admin.site.site_header = "eHub officer console"
 admin.site.site_title = "eHub officer console"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
+    path("api/v1/fx-rates/", FxRateView.as_view(), name="api-fx-rates"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

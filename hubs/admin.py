@@ -1,5 +1,6 @@
 """The officer console: the Django admin, every page scoped to the officer's own hub."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,7 @@ from hubs.models import (
     ApiKey,
     AuditEvent,
     Company,
+    FxRate,
     HSCode,
     Hub,
     Membership,
@@ -20,9 +22,11 @@ from hubs.models import (
     User,
 )
 from hubs.scoping import actor_for_request
+from hubs.selectors import hub_today
 from hubs.services import (
     api_key_revoke,
     company_verify,
+    fx_rate_enter,
     rule_set_copy_to_draft,
     rule_set_draft_edit,
     rule_set_publish,
@@ -240,6 +244,74 @@ class HSCodeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class FxRateEntryForm(forms.ModelForm):
+    """A supervisor's rate: 1 base = rate quote, for one day, entered for the hub it serves."""
+
+    class Meta:
+        model = FxRate
+        fields = ["hub", "base", "quote", "rate", "rate_date"]
+        help_texts = {"hub": "The hub entering it; the rate serves every hub."}
+
+    def clean(self):
+        data = super().clean()
+        hub, rate_date = data.get("hub"), data.get("rate_date")
+        if hub and rate_date and rate_date > hub_today(hub):
+            self.add_error("rate_date", "Give the day the rate is for, today or earlier.")
+        return data
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    """Reference rates: ECB files are loaded with `fx_load`; supervisors enter the rates the ECB does not
+    publish. Every officer reads them; nobody changes a stored rate."""
+
+    list_display = ["rate_date", "base", "quote", "rate", "source", "hub", "published_at"]
+    list_filter = ["source", "quote"]
+    search_fields = ["base", "quote"]
+    list_select_related = ["hub"]
+    date_hierarchy = "rate_date"
+    form = FxRateEntryForm
+
+    def _supervised_hubs(self, request):
+        if request.user.is_superuser:
+            return Hub.objects.all()
+        actor = actor_for_request(request)
+        return Hub.objects.filter(pk__in=[m.hub_id for m in actor.memberships if m.role == Role.HUB_SUPERVISOR])
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return self._supervised_hubs(request).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "hub":
+            kwargs["queryset"] = self._supervised_hubs(request)
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        entered = fx_rate_enter(
+            actor=actor_for_request(request),
+            hub=data["hub"],
+            base=data["base"],
+            quote=data["quote"],
+            rate=data["rate"],
+            rate_date=data["rate_date"],
+        )
+        obj.pk = entered.pk
 
 
 admin.site.register(User, UserAdmin)

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hubs.authentication import ApiKeyAuthentication
+from hubs.fx import fx_rate_on
 from hubs.kernel.api import BaseViewSet, TenantViewSet
 from hubs.models import ApiKey, Company, HSCode, Hub, Membership
 from hubs.scoping import actor_for_request
@@ -118,3 +120,51 @@ class HSCodeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         """Check a goods code: a 6-digit subheading that exists, or a national 8–10 digit code extending one."""
         code, subheading = hs_code_validate(request.query_params.get("code", ""), attr="code")
         return Response({"code": code, "subheading": HSCodeSerializer(subheading).data})
+
+
+class FxRateQuerySerializer(serializers.Serializer):
+    base = serializers.CharField(min_length=3, max_length=3, help_text="The currency converted from, e.g. MYR.")
+    quote = serializers.CharField(min_length=3, max_length=3, help_text="The currency converted into, e.g. CNY.")
+    date = serializers.DateField(required=False, help_text="The day of the conversion; today (UTC) when left out.")
+
+
+class FxSnapshotSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    base = serializers.CharField()
+    quote = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=24, decimal_places=10)
+    rate_date = serializers.DateField()
+    published_at = serializers.DateTimeField()
+
+
+class FxRateSerializer(serializers.Serializer):
+    base = serializers.CharField()
+    quote = serializers.CharField()
+    date = serializers.DateField()
+    rate = serializers.CharField(help_text="Unrounded: 1 base unit in the quote currency.")
+    rate_date = serializers.DateField(allow_null=True, help_text="The date of the oldest rate it is made of.")
+    source = serializers.CharField(help_text="Where it comes from, e.g. `ECB 2026-10-30, via EUR`.")
+    snapshots = FxSnapshotSerializer(many=True)
+
+
+class FxRateView(APIView):
+    """The reference rate the platform would use for a conversion on a date, and where it comes from,
+    so that an integrator shows its buyer the same figure as the quote."""
+
+    @extend_schema(parameters=[FxRateQuerySerializer], responses=FxRateSerializer)
+    def get(self, request):
+        query = FxRateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        base, quote = query.validated_data["base"].upper(), query.validated_data["quote"].upper()
+        on = query.validated_data.get("date") or timezone.now().date()
+        rate = fx_rate_on(base, quote, on)
+        answer = {
+            "base": base,
+            "quote": quote,
+            "date": on,
+            "rate": str(rate.rate),
+            "rate_date": rate.rate_date,
+            "source": rate.provenance if rate.snapshots else "the same currency",
+            "snapshots": rate.snapshots,
+        }
+        return Response(FxRateSerializer(answer).data)

@@ -18,7 +18,6 @@ from hubs.kernel.audit import event_sentence, verb
 from hubs.kernel.transitions import StateMachine
 from hubs.scoping import TenantQuerySet
 
-
 API_KEY_ISSUED = verb("api_key.issued", "Key “{name}” issued by {actor}")
 API_KEY_REVOKED = verb("api_key.revoked", "Key revoked by {actor}")
 COMPANY_VERIFIED = verb("company.verified", "Verified by {actor}")

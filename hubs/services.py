@@ -6,14 +6,18 @@ from django.db.models import Max
 from django.utils import timezone
 from rest_framework_api_key.crypto import concatenate
 
+from hubs.fx import require_currency
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
 from hubs.kernel.transitions import transition
 from hubs.models import (
     API_KEY_ISSUED,
+    FX_RATE_ENTERED,
     RULE_SET_DRAFTED,
     RULE_SET_EDITED,
     ApiKey,
+    FxRate,
+    FxSource,
     Hub,
     RateRow,
     Role,
@@ -22,8 +26,7 @@ from hubs.models import (
 )
 from hubs.rule_data import RULE_SETS
 from hubs.scoping import require_role
-from hubs.selectors import integrator_memberships_managed_by
-
+from hubs.selectors import hub_today, integrator_memberships_managed_by
 
 ONLY_MANAGERS = "Only the company's seller admin, the hub's supervisor or the integrator may {verb} its keys."
 
@@ -148,8 +151,7 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
         rule_set.effective_from = effective_from
         rule_set.published_at = timezone.now()
         rule_set.save(update_fields=["effective_from", "published_at"])
-        rule_set = transition(rule_set, RuleSetStatus.PUBLISHED, actor=actor, data={"effective_from": effective_from})
-    return rule_set
+        return transition(rule_set, RuleSetStatus.PUBLISHED, actor=actor, data={"effective_from": effective_from})
 
 
 def rule_sets_load_reference(*, hub):
@@ -177,3 +179,34 @@ def rule_set_draft_edit(*, actor, rule_set, changed):
     """
     require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
     audit_event_record(actor=actor, verb=RULE_SET_EDITED, target=rule_set, data={"changed": sorted(changed)})
+
+
+def fx_rate_enter(*, actor, hub, base: str, quote: str, rate, rate_date) -> FxRate:
+    """A supervisor enters a reference rate the ECB does not publish (1 `base` = `rate` `quote`), e.g. a
+    CBN rate for NGN, against EUR or a currency the ECB publishes. The row never changes after."""
+    require_role(actor, hub, Role.HUB_SUPERVISOR)
+    base, quote = require_currency((base or "").upper(), "base"), require_currency((quote or "").upper(), "quote")
+    if base == quote:
+        raise DomainError("A rate joins two different currencies.", code="same_currency", attr="quote")
+    if rate is None or rate <= 0:
+        raise DomainError("A rate is above zero.", code="invalid_rate", attr="rate")
+    if rate_date is None or rate_date > hub_today(hub):
+        raise DomainError("Give the day the rate is for, today or earlier.", code="invalid_date", attr="rate_date")
+    with transaction.atomic():
+        fx_rate = FxRate.objects.create(
+            source=FxSource.MANUAL,
+            base=base,
+            quote=quote,
+            rate=rate,
+            rate_date=rate_date,
+            hub=hub,
+            entered_by=actor.user,
+        )
+        audit_event_record(
+            actor=actor,
+            verb=FX_RATE_ENTERED,
+            target=fx_rate,
+            hubs=[hub],
+            data={"base": base, "quote": quote, "rate": rate, "rate_date": rate_date},
+        )
+    return fx_rate

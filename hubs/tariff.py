@@ -291,8 +291,8 @@ def _china_regime(basket, rules, value, usage):
             Regime.CBEC_RETAIL,
             value,
             (
-                f"CBEC retail: order {value} ≤ {rules.cbec_order_limit} and the consumer's year "
-                f"{usage} + {value} ≤ {rules.cbec_annual_limit}; duty 0%, VAT and consumption tax at "
+                f"CBEC retail: order {value} ≤ {rules.cbec_order_limit} and within the consumer's annual limit of "
+                f"{rules.cbec_annual_limit}; duty 0%, VAT and consumption tax at "
                 f"{_pct(rules.cbec_tax_factor)} of the statutory amount"
             ),
         )
@@ -300,7 +300,10 @@ def _china_regime(basket, rules, value, usage):
         return (
             Regime.GENERAL_TRADE,
             ZERO,
-            (f"General trade: the consumer's year {usage} + {value} exceeds {rules.cbec_annual_limit}; taxed in full"),
+            (
+                f"General trade: this order of {value} does not fit in the consumer's annual limit of "
+                f"{rules.cbec_annual_limit}; taxed in full"
+            ),
         )
     single_item = len(basket.lines) == 1 and basket.lines[0].quantity == 1
     if not single_item:
@@ -428,13 +431,23 @@ class ExportAssessment:
     """The seller's side at the origin hub: the export regime, and what comes back."""
 
     regime: str
-    refund: Decimal | None  # None where it cannot be told in the basket's currency
+    refund: Decimal
     declarations: int | None
     explanation: str
 
 
 def assess_export(basket, rules, *, regime=None):
-    """The export regime of `basket` leaving the hub of `rules`, with its VAT refund or declaration count."""
+    """The export regime of `basket` leaving the hub of `rules`, with its VAT refund or declaration count.
+
+    The basket is in the origin hub's currency, and so is its market-procurement cap (the caller converts).
+    """
+    cap_currency = rules.market_procurement_cap_currency
+    if basket.currency != rules.currency or (cap_currency and cap_currency != basket.currency):
+        raise DomainError(
+            f"{rules.hub} assesses exports in {rules.currency}; this basket is in {basket.currency}.",
+            code="wrong_currency",
+            attr="currency",
+        )
     goods = sum((round_money(line.unit_price * line.quantity, basket.currency) for line in basket.lines), ZERO)
     if rules.import_rules == ImportRules.MALAYSIA_DFTZ:
         return ExportAssessment(ExportRegime.EXEMPT, ZERO, None, "Exports are exempt from sales tax: nothing to refund")
@@ -442,25 +455,13 @@ def assess_export(basket, rules, *, regime=None):
     if regime == ExportRegime.MARKET_PROCUREMENT:
         if rules.market_procurement_cap is None:
             raise DomainError(f"{rules.hub} has no market procurement.", code="not_offered", attr="export_regime")
-        cap, cap_currency = rules.market_procurement_cap, rules.market_procurement_cap_currency
-        if basket.currency != cap_currency:
-            return ExportAssessment(
-                regime,
-                ZERO,
-                None,
-                f"VAT exempt, no refund; a declaration holds at most {cap_currency} {cap}, and the goods are in "
-                f"{basket.currency}: currency conversion is not available yet",
-            )
+        cap = rules.market_procurement_cap
         declarations = market_procurement_declarations(goods, cap=cap)
         return ExportAssessment(
             regime,
             ZERO,
             declarations,
             f"VAT exempt, no refund; {goods} in declarations of at most {cap}: {declarations}",
-        )
-    if basket.currency != rules.currency:
-        return ExportAssessment(
-            regime, None, None, f"The refund is paid in {rules.currency}: currency conversion is not available yet"
         )
     refunds = []
     for i, line in enumerate(basket.lines, start=1):

@@ -5,8 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from hubs.kernel.errors import DomainError
 from hubs.forms import ApiKeyIssueForm, HSSearchForm
+from hubs.kernel.errors import DomainError
 from hubs.models import ApiKey
 from hubs.scoping import actor_for_request
 from hubs.selectors import hs_code_normalize, hs_code_validate, hs_codes_search, integrator_memberships_managed_by

@@ -220,6 +220,20 @@ class ExportSerializer(serializers.Serializer):
     explanation = serializers.CharField(source="export_explanation")
 
 
+class ConversionSerializer(serializers.Serializer):
+    """One figure converted into another currency, with the rate in force and its provenance."""
+
+    figure = serializers.CharField(help_text="What was converted: `lines.0.unit_price`, `freight`, ...")
+    from_currency = serializers.CharField(source="from")
+    to_currency = serializers.CharField(source="to")
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    converted = serializers.DecimalField(max_digits=16, decimal_places=2)
+    rate = serializers.CharField(help_text="Unrounded: 1 from-currency unit in the to-currency.")
+    rate_date = serializers.DateField()
+    source = serializers.CharField(help_text="Where the rate comes from, e.g. `ECB 2026-10-30, via EUR`.")
+    explanation = serializers.CharField()
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     company = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -230,6 +244,7 @@ class QuoteSerializer(serializers.ModelSerializer):
     lines = LineSerializer(many=True)
     totals = TotalsSerializer(source="*")
     export = ExportSerializer(source="*")
+    conversions = ConversionSerializer(many=True)
 
     class Meta:
         model = Quote
@@ -245,6 +260,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "lines",
             "totals",
             "export",
+            "conversions",
             "expires_at",
             "created_at",
         ]
@@ -333,6 +349,7 @@ class TimelineEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_label")
     verb = serializers.CharField()
+    sentence = serializers.CharField(help_text="The event as a person reads it.")
     reason = serializers.CharField()
 
 

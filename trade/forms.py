@@ -128,7 +128,10 @@ class QuoteForm(forms.Form):
         self.fields["origin_hub"].initial = companies[0].home_hub.code
         self.hubs = list(self.fields["destination_hub"].queryset)
         currencies = ", ".join(f"{hub.code} {hub.currency}" for hub in self.hubs)
-        self.currency_note = f"Amounts are in the destination hub's currency ({currencies})."
+        self.currency_note = (
+            "The quote is in the destination hub's currency; a listing priced in another is converted at the "
+            f"reference rate of the day ({currencies})."
+        )
         self.fields["freight"].help_text = f"In the destination hub's currency ({currencies}); empty for none."
 
     def freight_money(self):

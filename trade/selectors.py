@@ -1,8 +1,10 @@
 from django.db.models import Q
 
+from hubs.fx import fx_rate_on
+from hubs.kernel.errors import DomainError
 from hubs.models import AuditEvent
 from hubs.scoping import restrict, selector_for
-from hubs.selectors import rules_in_force
+from hubs.selectors import hub_today, hubs_directory, rules_in_force
 from hubs.tariff import Admissibility
 from trade.models import Buyer, Listing, Order, Quote
 
@@ -30,8 +32,24 @@ def listings_matching(listings, query):
 
 def sellability(listings):
     """For each listing, whether customs lets it into each other hub, whether it can be quoted there now,
-    and why not: {listing pk: [{hub, verdict, label, reason, quotable}]}."""
+    and why not: {listing pk: [{hub, verdict, label, reason, quotable}]}.
+
+    Customs may allow goods that still cannot be quoted: into a hub of the seller's own country (the
+    platform clears goods across borders), or with no usable reference rate for the price's currency.
+    """
     rules_by_hub = rules_in_force()
+    hubs = {hub.code: hub for hub in hubs_directory()}
+    rate_refusals = {}
+
+    def rate_refusal(currency, hub):
+        if (currency, hub.code) not in rate_refusals:
+            try:
+                fx_rate_on(currency, hub.currency, hub_today(hub), max_age_days=hub.fx_max_age_days)
+                rate_refusals[currency, hub.code] = ""
+            except DomainError as refusal:
+                rate_refusals[currency, hub.code] = refusal.detail
+        return rate_refusals[currency, hub.code]
+
     verdicts = {}
     for listing in listings:
         verdicts[listing.pk] = []
@@ -39,12 +57,17 @@ def sellability(listings):
             if code == listing.hub.code:
                 continue
             verdict = rules.admissibility(listing.hs_code)
-            reason = "" if verdict == Admissibility.ALLOWED else rules.rate_for(listing.hs_code).note
-            quotable = verdict == Admissibility.ALLOWED and listing.unit_price.currency.code == rules.currency
-            if verdict == Admissibility.ALLOWED and not quotable:
-                reason = f"{code} quotes in {rules.currency}: currency conversion is not available yet."
+            label, reason = verdict.label, ""
+            if verdict != Admissibility.ALLOWED:
+                reason = rules.rate_for(listing.hs_code).note
+            elif hubs[code].country == listing.hub.country:
+                label, reason = "Not quotable", f"{code} is in the same country: the platform trades across borders."
+            else:
+                reason = rate_refusal(listing.unit_price.currency.code, hubs[code])
+                label = "Not quotable" if reason else label
+            quotable = verdict == Admissibility.ALLOWED and not reason
             verdicts[listing.pk].append(
-                {"hub": code, "verdict": verdict.value, "label": verdict.label, "reason": reason, "quotable": quotable}
+                {"hub": code, "verdict": verdict.value, "label": label, "reason": reason, "quotable": quotable}
             )
     return verdicts
 

@@ -1,24 +1,31 @@
+import dataclasses
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.consumers import consumer_hash, mask_id_number
+from hubs.fx import Conversion, fx_rate_on
+from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
-from hubs.models import COMPANY_ROLES
 from hubs.kernel.money import MAX_AMOUNT
+from hubs.kernel.transitions import transition
+from hubs.models import COMPANY_ROLES, QuotaYear
+from hubs.scoping import require_role
 from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, hub_today, rule_set_in_force
-from hubs.services import audit_event_record
-from hubs.tariff import Basket, BasketLine, ImportRules, Measure, assess, assess_export
+from hubs.tariff import Basket, BasketLine, ImportRules, Measure, Regime, assess, assess_export
 from trade.models import (
-    ORDER_TRANSITIONS,
+    LISTING_ARCHIVED,
+    LISTING_CREATED,
+    LISTING_UPDATED,
+    ORDER_PLACED,
     QUOTA_PENDING_STATUSES,
+    QUOTE_CREATED,
     Buyer,
     BuyerKind,
     Listing,
@@ -35,8 +42,7 @@ ZERO = Decimal(0)
 
 def _require_seller(actor, company):
     """Sellers and the company's integrators act for it; nobody else does."""
-    if not actor.is_superuser and not actor.roles_at(company) & set(COMPANY_ROLES):
-        raise PermissionDenied(f"Only {company.legal_name}'s sellers and integrators may do this.")
+    require_role(actor, company, *COMPANY_ROLES)
 
 
 def _require_currency(money, currency, attr):
@@ -73,7 +79,7 @@ def listing_create(*, actor, company, **fields):
     fields = _check_listing_fields(company, fields)
     with transaction.atomic():
         listing = Listing.objects.create(company=company, hub=company.home_hub, **fields)
-        audit_event_record(actor=actor, verb="listing.created", target=listing)
+        audit_event_record(actor=actor, verb=LISTING_CREATED, target=listing)
     return listing
 
 
@@ -87,7 +93,7 @@ def listing_update(*, actor, listing, **changes):
         for name, value in changes.items():
             setattr(listing, name, value)
         listing.save(update_fields=[*changes, "updated_at"])
-        audit_event_record(actor=actor, verb="listing.updated", target=listing, data={"fields": sorted(changes)})
+        audit_event_record(actor=actor, verb=LISTING_UPDATED, target=listing, data={"fields": sorted(changes)})
     return listing
 
 
@@ -100,7 +106,7 @@ def listing_archive(*, actor, listing, reason=""):
             raise DomainError(f"{listing.public_id} is already archived.", code="archived")
         listing.status = ListingStatus.ARCHIVED
         listing.save(update_fields=["status", "updated_at"])
-        audit_event_record(actor=actor, verb="listing.archived", target=listing, reason=reason)
+        audit_event_record(actor=actor, verb=LISTING_ARCHIVED, target=listing, reason=reason)
     return listing
 
 
@@ -120,8 +126,9 @@ class QuoteLineRequest:
     measure_unit: str = "piece"
 
 
-def _basket_lines(company, origin_hub, currency, requests):
-    """The calculator's lines for the requests, checked against the company, its hub and the currency."""
+def _basket_lines(company, origin_hub, requests):
+    """The lines as priced by the seller (a listing's price, an ad-hoc line's given price), checked
+    against the company and its hub: [(BasketLine, unit price as Money)]."""
     adhoc = [i for i, request in enumerate(requests) if request.listing is None]
     validated = hs_codes_validate([requests[i].hs_code for i in adhoc], attrs=[f"lines.{i}.hs_code" for i in adhoc])
     codes = dict(zip(adhoc, validated, strict=True))
@@ -141,21 +148,63 @@ def _basket_lines(company, origin_hub, currency, requests):
                     code="wrong_origin",
                     attr=f"lines.{i}.listing",
                 )
-            if listing.unit_price.currency.code != currency:
-                raise DomainError(
-                    f"{listing.public_id} is priced in {listing.unit_price.currency.code} and this destination "
-                    f"quotes in {currency}: currency conversion is not available yet.",
-                    code="fx_unavailable",
-                    attr=f"lines.{i}.listing",
-                )
             hs_code, description, unit_price = listing.hs_code, listing.title, listing.unit_price
             measure = Measure(listing.measure_quantity, listing.measure_unit)
         else:
             hs_code, description, unit_price = codes[i][0], request.description, request.unit_price
             measure = Measure(request.measure_quantity, request.measure_unit)
-        _require_currency(unit_price, currency, f"lines.{i}.unit_price")
-        lines.append(BasketLine(hs_code, request.quantity, unit_price.amount, measure, description))
+        lines.append((BasketLine(hs_code, request.quantity, unit_price.amount, measure, description), unit_price))
     return lines
+
+
+class _Converter:
+    """Converts a quote's figures at the rates in force on one date, each pair's rate read once, and
+    keeps what it converted (`records`) for the quote to show."""
+
+    def __init__(self, on: date, max_age_days: int | None):
+        self.on, self.max_age_days = on, max_age_days
+        self.rates = {}
+        self.records = []
+
+    def __call__(self, money: Money, currency: str, *, figure: str, attr: str) -> Money:
+        if money.currency.code == currency:
+            return money
+        pair = (money.currency.code, currency)
+        if pair not in self.rates:
+            self.rates[pair] = fx_rate_on(*pair, self.on, max_age_days=self.max_age_days, attr=attr)
+        conversion: Conversion = self.rates[pair].convert(money)
+        self.records.append(conversion.as_record(figure))
+        return conversion.amount
+
+
+def _in_currency(priced, convert, currency, figure):
+    """The basket's lines with each unit price converted into `currency`."""
+    return tuple(
+        dataclasses.replace(
+            line,
+            unit_price=convert(price, currency, figure=f"{figure}.{i}.unit_price", attr=f"lines.{i}").amount,
+        )
+        for i, (line, price) in enumerate(priced)
+    )
+
+
+def _export_side(priced, origin_rules, convert, export_regime, on):
+    """The seller's side at the origin hub, in the origin hub's currency: an estimate that never
+    refuses the quote; what it cannot tell (a missing rate) it says."""
+    currency = origin_rules.currency
+    try:
+        basket = Basket(currency=currency, lines=_in_currency(priced, convert, currency, "export.lines"))
+        cap, cap_currency = origin_rules.market_procurement_cap, origin_rules.market_procurement_cap_currency
+        if cap is not None and cap_currency and cap_currency != currency:
+            cap = convert(Money(cap, cap_currency), currency, figure="export.market_procurement_cap", attr="").amount
+            origin_rules = dataclasses.replace(
+                origin_rules, market_procurement_cap=cap, market_procurement_cap_currency=currency
+            )
+    except DomainError as unknown:
+        if unknown.code not in ("fx_unavailable", "fx_stale"):
+            raise
+        return None, f"Not known: {unknown.detail}"
+    return assess_export(basket, origin_rules, regime=export_regime), None
 
 
 def _consumer_usage(hub, consumer, year):
@@ -167,7 +216,7 @@ def _consumer_usage(hub, consumer, year):
     in_flight = Order.objects.filter(
         destination_hub=hub,
         quote__consumer_hash=consumer,
-        placed_at__year=year,
+        quota_year=year,
         status__in=QUOTA_PENDING_STATUSES,
     ).aggregate(total=Sum("quote__quota_counted"))["total"]
     return consumer_year_usage(hub, consumer, year) + (in_flight or ZERO)
@@ -188,13 +237,14 @@ def quote_create(
     """A binding landed-cost quote: the destination hub's rules in force today applied to the basket,
     and the seller's side at the origin hub (export regime and VAT refund) as an estimate."""
     _require_seller(actor, company)
-    if origin_hub.pk == destination_hub.pk:
-        raise DomainError("Origin and destination are the same hub.", code="same_hub", attr="destination_hub")
+    if origin_hub.country == destination_hub.country:
+        raise DomainError(
+            f"{origin_hub.code} and {destination_hub.code} are both in {destination_hub.country.name}: the platform "
+            "clears goods across borders, so quote into a hub of another country.",
+            code="domestic_route",
+            attr="destination_hub",
+        )
     currency = destination_hub.currency
-    freight = freight if freight is not None else Money(0, currency)
-    insurance = insurance if insurance is not None else Money(0, currency)
-    _require_currency(freight, currency, "freight")
-    _require_currency(insurance, currency, "insurance")
     now = timezone.now()
     local_today = hub_today(destination_hub, now)
     rule_set = rule_set_in_force(destination_hub, local_today)
@@ -207,17 +257,25 @@ def quote_create(
             code="required",
             attr="consumer_id",
         )
+    convert = _Converter(local_today, destination_hub.fx_max_age_days)
+    priced = _basket_lines(company, origin_hub, lines)
+    freight = convert(freight or Money(0, currency), currency, figure="freight", attr="freight")
+    insurance = convert(insurance or Money(0, currency), currency, figure="insurance", attr="insurance")
     consumer = consumer_hash(consumer_id) if consumer_id else ""
     usage = _consumer_usage(destination_hub, consumer, local_today.year) if cbec else ZERO
     basket = Basket(
         currency=currency,
-        lines=tuple(_basket_lines(company, origin_hub, currency, lines)),
+        lines=_in_currency(priced, convert, currency, "lines"),
         freight=freight.amount,
         insurance=insurance.amount,
     )
     assessment = assess(basket, rule_set.as_rules(), consumer_year_usage=usage)
     origin_rules = rule_set_in_force(origin_hub, hub_today(origin_hub, now))
-    export = assess_export(basket, origin_rules.as_rules(), regime=export_regime) if origin_rules else None
+    export, export_unknown = (
+        _export_side(priced, origin_rules.as_rules(), convert, export_regime, local_today)
+        if origin_rules
+        else (None, f"{origin_hub.code} has no export rules in force.")
+    )
     if assessment.total > MAX_AMOUNT:
         raise DomainError(
             f"This basket comes to {currency} {assessment.total}, more than one quote can hold ({MAX_AMOUNT}).",
@@ -245,9 +303,12 @@ def quote_create(
             total=money(assessment.total),
             quota_counted=assessment.quota_counted,
             export_regime=export.regime if export else "",
-            export_refund=money(export.refund) if export and export.refund is not None else None,
+            export_refund=Money(export.refund, origin_rules.hub.currency)
+            if export and export.refund is not None
+            else None,
             export_declarations=export.declarations if export else None,
-            export_explanation=export.explanation if export else f"{origin_hub.code} has no export rules in force.",
+            export_explanation=export.explanation if export else export_unknown,
+            conversions=convert.records,
             expires_at=now + timedelta(minutes=settings.QUOTE_VALIDITY_MINUTES),
             created_at=now,
             created_by=actor.user,
@@ -281,7 +342,7 @@ def quote_create(
         )
         audit_event_record(
             actor=actor,
-            verb="quote.created",
+            verb=QUOTE_CREATED,
             target=quote,
             data={"regime": assessment.regime.value, "rule_set_version": rule_set.version, "total": str(quote.total)},
         )
@@ -355,6 +416,7 @@ def order_place(*, actor, quote, buyer):
                 code="estimate_only",
                 attr="quote",
             )
+        quota_year = _check_annual_limit(quote)
         buyer = _buyer_create(quote.company, quote, buyer)
         _reserve_stock(lines)
         order = Order.objects.create(
@@ -369,13 +431,34 @@ def order_place(*, actor, quote, buyer):
             insurance=quote.insurance,
             duties_and_taxes=quote.duties_and_taxes,
             total=quote.total,
+            quota_year=quota_year,
             placed_by=actor.user,
         )
         OrderLine.objects.bulk_create(
             OrderLine(order=order, **{f: getattr(line, f) for f in LINE_FIELDS}) for line in lines
         )
-        audit_event_record(actor=actor, verb="order.placed", target=order, data={"quote": quote.public_id})
+        audit_event_record(actor=actor, verb=ORDER_PLACED, target=order, data={"quote": quote.public_id})
     return order
+
+
+def _check_annual_limit(quote):
+    """The destination hub's local year of an order placed now, once a CBEC retail quote is checked
+    again against the consumer's annual limit: with the consumer's year locked, so that two orders
+    for one consumer serialise, and with the orders placed since the quote counted too."""
+    hub = quote.destination_hub
+    year = hub_today(hub).year
+    if quote.regime != Regime.CBEC_RETAIL:
+        return year
+    QuotaYear.objects.select_for_update().get_or_create(hub=hub, consumer_hash=quote.consumer_hash, year=year)
+    limit = quote.rule_set.cbec_annual_limit
+    if _consumer_usage(hub, quote.consumer_hash, year) + quote.quota_counted > limit:
+        raise DomainError(
+            f"This order no longer fits in the consumer's annual CBEC limit of {hub.currency} {limit} at {hub.code} "
+            "(other orders came first): make a new quote, which comes out as general trade, and order that.",
+            code="annual_limit_reached",
+            attr="quote",
+        )
+    return year
 
 
 def _quantities_by_listing(lines):
@@ -402,24 +485,53 @@ def _reserve_stock(lines):
             )
 
 
-def _transition(order, to):
-    if to not in ORDER_TRANSITIONS[OrderStatus(order.status)]:
-        raise DomainError(
-            f"{order.public_id} is {order.get_status_display().lower()}: "
-            f"it cannot become {OrderStatus(to).label.lower()}.",
-            code="invalid_transition",
-        )
-    order.status = to
-    order.save(update_fields=["status"])
-
-
 def order_cancel(*, actor, order, reason=""):
     """Cancel an order before it is paid; its units go back on stock."""
     _require_seller(actor, order.company)
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        _transition(order, OrderStatus.CANCELLED)
+        order = transition(order, OrderStatus.CANCELLED, actor=actor, reason=reason)
         for listing_id, quantity in _quantities_by_listing(order.lines.all()):
             Listing.objects.filter(pk=listing_id).update(stock=F("stock") + quantity)
-        audit_event_record(actor=actor, verb="order.cancelled", target=order, reason=reason)
     return order
+
+
+# The order's journey (`ewtp/lifecycle.py` drives it): one service per step, each a kernel transition.
+# `actor` is None when the platform itself acts; `then` is the next step's task, sent on commit.
+
+
+def order_mark_paid(*, actor=None, order, reason="", data=None, then=None):
+    return transition(order, OrderStatus.PAID, actor=actor, reason=reason, data=data, then=then)
+
+
+def _next_of(order, choices):
+    """The state among `choices` that the order's current state may become (export or import side)."""
+    current = Order.objects.only("status").get(pk=order.pk)
+    return next((to for to in choices if current.can_become(to)), choices[0])
+
+
+def order_declare(*, actor=None, order, reason="", data=None, then=None):
+    """Declared at export (once paid), or at import (once shipped)."""
+    to = _next_of(order, (OrderStatus.EXPORT_DECLARED, OrderStatus.IMPORT_DECLARED))
+    return transition(order, to, actor=actor, reason=reason, data=data, then=then)
+
+
+def order_hold(*, actor=None, order, reason="", data=None, then=None):
+    to = _next_of(order, (OrderStatus.EXPORT_HELD, OrderStatus.IMPORT_HELD))
+    return transition(order, to, actor=actor, reason=reason, data=data, then=then)
+
+
+def order_release(*, actor=None, order, reason="", data=None, then=None):
+    to = _next_of(order, (OrderStatus.EXPORT_RELEASED, OrderStatus.IMPORT_RELEASED))
+    return transition(order, to, actor=actor, reason=reason, data=data, then=then)
+
+
+def order_reject(*, actor=None, order, reason="", data=None, then=None):
+    return transition(order, OrderStatus.REJECTED, actor=actor, reason=reason, data=data, then=then)
+
+
+def order_ship(*, actor=None, order, reason="", data=None, then=None):
+    return transition(order, OrderStatus.SHIPPED, actor=actor, reason=reason, data=data, then=then)
+
+
+def order_deliver(*, actor=None, order, reason="", data=None, then=None):
+    return transition(order, OrderStatus.DELIVERED, actor=actor, reason=reason, data=data, then=then)

@@ -22,7 +22,7 @@ from trade.forms import (
     QuoteLineFormSet,
     add_domain_error,
 )
-from trade.models import ORDER_TRANSITIONS, ListingStatus, OrderStatus
+from trade.models import ListingStatus, OrderStatus
 from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability
 from trade.services import listing_archive, listing_create, listing_update, order_cancel, order_place, quote_create
 
@@ -220,8 +220,7 @@ def order_detail(request, public_id):
         "order": order,
         "lines": _lines_with_taxes(order.lines.all()),
         "timeline": order_timeline(order),
-        "cancellable": order.company_id in actor.company_ids
-        and OrderStatus.CANCELLED in ORDER_TRANSITIONS[OrderStatus(order.status)],
+        "cancellable": order.company_id in actor.company_ids and order.can_become(OrderStatus.CANCELLED),
     }
     return render(request, "trade/order_detail.html", context)
 

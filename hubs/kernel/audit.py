@@ -47,13 +47,15 @@ def _follow(obj, lookup):
     return obj
 
 
-def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict | None = None):
-    """Record one state change of `target`, filed under its company, each of its hubs and its order."""
+def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict | None = None, hubs=()):
+    """Record one state change of `target`, filed under its company, each of its hubs (and `hubs`),
+    and its order."""
     from hubs.models import AuditEvent  # the models import this kernel's state machines
 
     model = type(target)
     companies = [_follow(target, lookup) for lookup in tenant_lookups(model, "tenant_company")]
-    hubs = {hub.pk: hub for hub in (_follow(target, lookup) for lookup in tenant_lookups(model, "tenant_hub")) if hub}
+    tenant_hubs = [_follow(target, lookup) for lookup in tenant_lookups(model, "tenant_hub")]
+    hubs = {hub.pk: hub for hub in [*tenant_hubs, *hubs] if hub}
     event = AuditEvent.objects.create(
         actor=actor.user if actor and actor.user.is_authenticated else None,
         actor_label=actor.label if actor else "system",

@@ -3,9 +3,10 @@
 import django.core.serializers.json
 import django.db.models.deletion
 import django.utils.timezone
-import hubs.models
 from django.conf import settings
 from django.db import migrations, models
+
+import hubs.models
 
 # On PostgreSQL, audit events are never updated or deleted, below the ORM too. The one update let
 # through is the database's own SET NULL of `actor_id` when a user is deleted (the label stays).

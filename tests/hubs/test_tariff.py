@@ -180,7 +180,7 @@ def test_example_4_wine_past_the_annual_limit_is_taxed_in_full_as_general_trade(
     assert assessment.duties_and_taxes == D("431.34")
     assert assessment.total == D("1431.34")
     assert assessment.quota_counted == D("0")
-    assert "exceeds 26000" in assessment.explanation
+    assert "does not fit in the consumer's annual limit of 26000" in assessment.explanation
 
 
 # --- Worked example 5: trading-company export refund ---
