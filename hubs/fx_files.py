@@ -90,6 +90,31 @@ def _rate(where: str, value: str) -> Decimal:
     return rate
 
 
+def _at(where: str, header: list[str], column: int) -> str:
+    """“rates.csv: line 3, column 4 (CNY)”: where a reader finds the fault."""
+    name = header[column - 1] if column <= len(header) else ""
+    return f"{where}, column {column}" + (f" ({name})" if name else "")
+
+
+def _row_rates(where: str, header: list[str], row: list[str], date_format: str) -> tuple[date, list[EcbRate]]:
+    try:
+        rate_date = datetime.strptime(row[0], date_format).date()  # noqa: DTZ007 (a day, not a moment)
+    except ValueError:
+        example = f"{date(2026, 10, 30):{date_format}}"
+        raise _malformed(_at(where, header, 1), f"“{row[0]}” is not a date like “{example}”") from None
+    if len(row) < len(header):
+        detail = f"the line ends early, with {len(row)} of {len(header)} columns"
+        raise _malformed(_at(where, header, len(row) + 1), detail)
+    rates = []
+    for column, value in enumerate(row[1:], start=2):
+        if value in MISSING:
+            continue
+        if column > len(header) or not header[column - 1]:
+            raise _malformed(_at(where, header, column), f"“{value}” has no currency in the header")
+        rates.append(EcbRate(rate_date, header[column - 1], _rate(_at(where, header, column), value)))
+    return rate_date, rates
+
+
 def fx_file_rates(path: str | Path) -> list[EcbRate]:
     """Every rate in an ECB daily or history file (.csv, or .zip holding one csv). Raises DomainError
     `fx_file_malformed`, naming the line and column, on anything it cannot read with certainty."""
@@ -97,33 +122,22 @@ def fx_file_rates(path: str | Path) -> list[EcbRate]:
     lines = _read_text(path).splitlines()
     if not lines:
         raise _malformed(f"{path.name}: line 1, column 1", "the file is empty")
+    # The daily file separates fields with ", " and writes "30 October 2026"; the history "," and "2026-10-30".
     date_format = DAILY_DATE if ", " in lines[0] else HISTORY_DATE
     reader = csv.reader(lines, skipinitialspace=True)
-    header = _header(path.name, next(reader))
+    header = _header(path.name, [cell.strip() for cell in next(reader)])
     rates, dates = [], {}
-    for row in (row for row in reader if row):
-        line = reader.line_num
-
-        def at(column: int, line=line) -> str:
-            name = header[column - 1] if column <= len(header) else ""
-            return f"{path.name}: line {line}, column {column}" + (f" ({name})" if name else "")
-
-        try:
-            rate_date = datetime.strptime(row[0], date_format).date()  # noqa: DTZ007 (a day, not a moment)
-        except ValueError:
-            raise _malformed(at(1), f"“{row[0]}” is not a date like “{date(2026, 10, 30):{date_format}}”") from None
+    for row in reader:
+        row = [cell.strip() for cell in row]
+        if not any(row):
+            continue
+        where = f"{path.name}: line {reader.line_num}"
+        rate_date, day_rates = _row_rates(where, header, row, date_format)
         if rate_date in dates:
-            raise _malformed(at(1), f"{rate_date} is also on line {dates[rate_date]}")
-        dates[rate_date] = line
-        if len(row) < len(header):
-            raise _malformed(at(len(row) + 1), f"the line ends early, with {len(row)} of {len(header)} columns")
-        for column, value in enumerate(row[1:], start=2):
-            if value in MISSING:
-                continue
-            if column > len(header) or not header[column - 1]:
-                raise _malformed(at(column), f"“{value}” has no currency in the header")
-            rates.append(EcbRate(rate_date, header[column - 1], _rate(at(column), value)))
-    if not dates:
+            raise _malformed(_at(where, header, 1), f"{rate_date} is also on line {dates[rate_date]}")
+        dates[rate_date] = reader.line_num
+        rates += day_rates
+    if not rates:
         raise _malformed(f"{path.name}: line 2, column 1 (Date)", "no rates after the header")
     return rates
 

@@ -1,8 +1,11 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
 import pytest
 
 from ewtp.celery import app as celery_app
 from hubs.hs_data import load_hs_nomenclature
-from hubs.models import HSCode
+from hubs.models import FxRate, FxSource, HSCode
 from tests.tenants import make_tenant
 
 
@@ -45,3 +48,21 @@ def hs_nomenclature(transactional_db):
     tests that commit for real (a worker, a browser, threads) ask for them to be put back."""
     if not HSCode.objects.exists():
         load_hs_nomenclature(HSCode)
+
+
+# Made-up ECB rates of the reference facts (§1.2): CNY 1,000.00 is MYR 641.03.
+ECB_RATES = {"CNY": Decimal("7.8000"), "MYR": Decimal("5.0000"), "USD": Decimal("1.1000")}
+ECB_DATE = date(2026, 10, 30)
+
+
+def ecb_rates_on(day, rates=ECB_RATES):
+    return FxRate.objects.bulk_create(
+        FxRate(source=FxSource.ECB, base="EUR", quote=currency, rate=rate, rate_date=day)
+        for currency, rate in rates.items()
+    )
+
+
+@pytest.fixture
+def ecb_rates(db):
+    """ECB reference rates of a recent day, made up so that conversions are easy to check by hand."""
+    return ecb_rates_on(min(ECB_DATE, date.today() - timedelta(days=1)))

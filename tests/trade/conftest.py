@@ -26,6 +26,15 @@ def yiw(db):
 
 
 @pytest.fixture
+def hkg(db):
+    """A Hong Kong trader that invoices in CNY: it sells into Hangzhou across a border without conversion."""
+    tenant = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
+    tenant.company.home_currency = "CNY"
+    tenant.company.save(update_fields=["home_currency"])
+    return tenant
+
+
+@pytest.fixture
 def rules(hgh, mys, yiw):
     """The reference rule sets of the three hubs, published."""
     for tenant in (hgh, mys, yiw):
@@ -50,9 +59,9 @@ def make_listing(tenant, *, hs_code="420221", price="500.00", stock=10, title="W
 
 
 @pytest.fixture
-def handbag(yiw, rules):
-    """A Yiwu seller's handbag at CNY 500: worked example 1 when sold into Hangzhou."""
-    return make_listing(yiw)
+def handbag(hkg, rules):
+    """A Hong Kong trader's handbag at CNY 500: worked example 1 when sold into Hangzhou."""
+    return make_listing(hkg)
 
 
 def quote_listing(seller, destination, listing, *, quantity=1, consumer_id=CONSUMER):
