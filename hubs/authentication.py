@@ -4,8 +4,9 @@ from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+from hubs.kernel.background import enqueue_on_commit
 from hubs.models import ApiKey
-from hubs.tasks import enqueue_on_commit, mark_api_key_used_task
+from hubs.tasks import mark_api_key_used_task
 
 # A key's last use is stamped at most this often, so busy integrations do not write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

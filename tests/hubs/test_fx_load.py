@@ -46,8 +46,9 @@ HISTORY_RATES = 29 + 29 + 30  # the N/A columns are skipped; BGN is still quoted
 SHORT_HISTORY = (
     "Date,USD,JPY,CNY,MYR,ZAR,\n2025-03-14,1.085,161.2,7.85,4.81,19.9,\n2025-03-13,1.0862,160.95,{cny},4.8155,19.87,\n"
 )
-TRAILING_VALUE = SHORT_HISTORY.format(cny="7.8611").replace("19.87,", "19.87,1.0,")
-TRUNCATED = SHORT_HISTORY.format(cny="7.8611") + "2025-03-12,1.09"
+VALID_SHORT = SHORT_HISTORY.format(cny="7.8611")
+TRAILING_VALUE = VALID_SHORT.replace("19.87,", "19.87,1.0,")
+TRUNCATED = VALID_SHORT + "2025-03-12,1.09"
 
 
 def write(tmp_path, name, text):
@@ -142,11 +143,21 @@ def test_a_malformed_line_names_line_and_column_and_nothing_is_stored(db, tmp_pa
         ("eurofxref-hist.csv", SHORT_HISTORY.format(cny="-7.1"), "line 3, column 4 (CNY)", "“-7.1” is not above"),
         ("eurofxref-hist.csv", SHORT_HISTORY.format(cny="NaN"), "line 3, column 4 (CNY)", "“NaN” is not a rate"),
         ("eurofxref-hist.csv", SHORT_HISTORY.format(cny="7,85"), "line 3, column 7", "“19.87” has no currency"),
-        ("eurofxref-hist.csv", TRAILING_VALUE, "line 3, column 8", "“1.0” has no currency"),
+        ("eurofxref-hist.csv", TRAILING_VALUE, "line 3, column 7", "“1.0” has no currency"),
         ("eurofxref-hist.csv", TRUNCATED, "line 4, column 3 (JPY)", "the line ends early, with 2 of 7 columns"),
-        ("eurofxref-hist.csv", SHORT_HISTORY.replace("2025-03-13", "13 March 2025"), "line 3, column 1 (Date)", "date"),
-        ("eurofxref-hist.csv", SHORT_HISTORY.replace("2025-03-13", "2025-03-14"), "line 3, column 1 (Date)", "also on line 2"),
-        ("eurofxref-hist.csv", SHORT_HISTORY.replace("2025-03-13", "2025-02-30"), "line 3, column 1 (Date)", "not a date"),
+        ("eurofxref-hist.csv", VALID_SHORT.replace("2025-03-13", "13 March 2025"), "line 3, column 1 (Date)", "date"),
+        (
+            "eurofxref-hist.csv",
+            VALID_SHORT.replace("2025-03-13", "2025-03-14"),
+            "line 3, column 1 (Date)",
+            "also on line 2",
+        ),
+        (
+            "eurofxref-hist.csv",
+            VALID_SHORT.replace("2025-03-13", "2025-02-30"),
+            "line 3, column 1 (Date)",
+            "not a date",
+        ),
         ("eurofxref.csv", DAILY.replace("30 October 2026", "2026-10-30"), "line 2, column 1 (Date)", "“30 October"),
         ("eurofxref.csv", DAILY.replace("ZAR, ", "ZAR, ZAR, ", 1), "line 1, column 31", "“ZAR” is not a currency"),
         ("eurofxref.csv", DAILY.replace("CNY", "Yuan"), "line 1, column 18", "“Yuan” is not a currency"),

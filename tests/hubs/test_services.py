@@ -24,7 +24,7 @@ def test_an_issued_key_is_stored_only_as_a_hash(hgh):
     assert stored.is_valid(key)
     assert stored.issued_by == hgh.seller_admin.user
     event = AuditEvent.objects.get(verb="api_key.issued")
-    assert (event.company, event.hub, event.target_id) == (hgh.company, None, api_key.pk)
+    assert (event.company, list(event.hubs.all()), event.target_id) == (hgh.company, [], api_key.pk)
     assert key not in str(event.data)
 
 
@@ -117,9 +117,15 @@ def test_a_supervisor_verifies_a_company_of_its_hub_once(hgh):
 
     hgh.company.refresh_from_db()
     assert hgh.company.verified
-    assert AuditEvent.objects.get(verb="company.verified").hub == hgh.hub
-    with pytest.raises(DomainError):
+    event = AuditEvent.objects.get(verb="company.verified")
+    assert list(event.hubs.all()) == [hgh.hub]
+    assert (event.data, event.sentence) == (
+        {"from": False, "to": True},
+        f"Verified by {hgh.supervisor.user}: registry checked",
+    )
+    with pytest.raises(DomainError) as again:
         company_verify(actor=actor_for(hgh.supervisor.user), company=hgh.company)
+    assert again.value.code == "invalid_transition"
 
 
 @pytest.mark.parametrize("who", ["hgh.officer", "hgh.seller_admin", "mys.supervisor"])

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 """The tariff calculator against the published reference rule sets: every worked example of the duty rules."""
 
 from datetime import date
@@ -299,10 +301,19 @@ def test_example_8_a_usd_180000_yiwu_shipment_needs_two_market_procurement_decla
     assert market_procurement_declarations(D("180000"), cap=cap) == 2
     assert market_procurement_declarations(D("150000"), cap=cap) == 1
 
-    # and through the export assessment of a basket in USD: VAT exempt, no refund, 2 declarations
-    shipment = basket(item("950300", "180000"), currency="USD")
-    export = assess_export(shipment, yiw_rule_set.as_rules(), regime=ExportRegime.MARKET_PROCUREMENT)
+    # and through the export assessment, in CNY at USD 1 = CNY 7.1 (the caller converts basket and cap):
+    # VAT exempt, no refund, 2 declarations
+    shipment = basket(item("950300", str(D("180000") * D("7.1"))))
+    rules = replace(
+        yiw_rule_set.as_rules(), market_procurement_cap=cap * D("7.1"), market_procurement_cap_currency="CNY"
+    )
+    export = assess_export(shipment, rules, regime=ExportRegime.MARKET_PROCUREMENT)
     assert (export.regime, export.refund, export.declarations) == (ExportRegime.MARKET_PROCUREMENT, D("0"), 2)
+
+    # a basket in another currency than the rules' is refused: converting is the caller's work
+    with pytest.raises(DomainError) as refusal:
+        assess_export(basket(item("950300", "180000"), currency="USD"), yiw_rule_set.as_rules())
+    assert refusal.value.code == "wrong_currency"
 
 
 # --- Cosmetics: the consumption tax applies only from a price per gram ---

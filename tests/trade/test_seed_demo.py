@@ -1,11 +1,14 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from hubs.models import ApiKey, AuditEvent, Company, Hub, Membership, RateRow, Role, RuleSet, User
+from hubs.models import ApiKey, AuditEvent, Company, FxRate, Hub, Membership, RateRow, Role, RuleSet, User
+from hubs.scoping import actor_for
 from trade.management.commands.seed_demo import DEMO_API_KEY, DEMO_PASSWORD
 from trade.models import Listing
+from trade.selectors import sellability
+from trade.services import QuoteLineRequest, quote_create
 
-MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent, RuleSet, RateRow, Listing]
+MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent, RuleSet, RateRow, Listing, FxRate]
 
 
 def counts():
@@ -49,3 +52,30 @@ def test_seed_demo_refuses_to_run_with_debug_off(db, settings):
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("seed_demo")
     assert not Hub.objects.exists()
+
+
+def test_every_demo_sme_sells_into_a_foreign_hub_from_the_first_click(db, settings):
+    # given the demo data, with the ECB's real rates loaded offline
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert FxRate.objects.filter(base="EUR", quote="MYR").exists()
+    hubs = {hub.code: hub for hub in Hub.objects.all()}
+
+    for company in Company.objects.select_related("home_hub"):
+        # when its seller admin looks at its listings: each is quotable into a hub of another country
+        listing = Listing.objects.filter(company=company, status="active").select_related("hub").first()
+        quotable = [v["hub"] for v in sellability([listing])[listing.pk] if v["quotable"]]
+        assert quotable, f"{company} can sell nowhere"
+        assert all(hubs[code].country != company.home_hub.country for code in quotable)
+
+        # and a quote into the first of them converts the price at a real ECB rate
+        seller = Membership.objects.get(company=company, role=Role.SELLER_ADMIN).user
+        quote = quote_create(
+            actor=actor_for(seller),
+            company=company,
+            origin_hub=company.home_hub,
+            destination_hub=hubs[quotable[0]],
+            consumer_id="330106199001011234",
+            lines=[QuoteLineRequest(quantity=1, listing=listing)],
+        )
+        assert [c["source"] for c in quote.conversions][0].startswith("ECB ")

@@ -1,10 +1,13 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from djmoney.money import Money
 
+from hubs.fx_files import fx_load_offline_history
 from hubs.models import ApiKey, Company, Hub, Membership, Role, User
 from hubs.scoping import actor_for
 from hubs.services import api_key_issue, rule_sets_load_reference
@@ -34,6 +37,8 @@ COMPANIES = [
 INTEGRATOR = ("yiwu-erp", "yiwu-crafts", "Yiwu Bright Crafts ERP")
 
 # (seller admin username, title, HS code, origin, unit price, measure quantity, unit, weight kg, stock)
+# Every SME can sell into a hub of another country from the first click: HGH and YIW into MYS, MYS into
+# HGH (CBEC retail: each is far below the single-order limit once converted) and into YIW.
 LISTINGS = [
     ("westlake-tea", "West Lake Longjing green tea, 250 g tin", "090210", "CN", "168.00", "250", "g", "0.300", 200),
     ("silkroad-beauty", "Silk peptide face cream, 20 g", "330499", "CN", "425.00", "20", "g", "0.080", 80),
@@ -88,6 +93,8 @@ class Command(BaseCommand):
             created += 1
         for hub in hubs.values():
             created += len(rule_sets_load_reference(hub=hub))
+        # The ECB's real rates of the last two years, as shipped offline (`fx_load` loads the rest).
+        created += fx_load_offline_history(since=timezone.localdate() - timedelta(days=730))
         for username, title, hs_code, origin, price, measure, unit, weight, stock in LISTINGS:
             company = companies[username]
             if not Listing.objects.filter(company=company, title=title).exists():
