@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from ewtp.celery import app as celery_app
 from hubs.hs_data import load_hs_nomenclature
@@ -65,4 +66,4 @@ def ecb_rates_on(day, rates=ECB_RATES):
 @pytest.fixture
 def ecb_rates(db):
     """ECB reference rates of a recent day, made up so that conversions are easy to check by hand."""
-    return ecb_rates_on(min(ECB_DATE, date.today() - timedelta(days=1)))
+    return ecb_rates_on(min(ECB_DATE, timezone.localdate() - timedelta(days=1)))

@@ -1,7 +1,6 @@
-from dataclasses import replace
-
 """The tariff calculator against the published reference rule sets: every worked example of the duty rules."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
