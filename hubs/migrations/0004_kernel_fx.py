@@ -45,12 +45,12 @@ DROP FUNCTION IF EXISTS hubs_auditevent_guard();
 
 def guard_audit_events(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(AUDIT_EVENT_GUARD)
+        schema_editor.execute(AUDIT_EVENT_GUARD, params=None)  # no params: the SQL holds a literal %
 
 
 def unguard_audit_events(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(AUDIT_EVENT_UNGUARD)
+        schema_editor.execute(AUDIT_EVENT_UNGUARD, params=None)
 
 
 class Migration(migrations.Migration):

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from hubs.consumers import consumer_hash
 from hubs.models import AuditEvent, QuotaEntry, RateRow, RuleSet
 from hubs.scoping import actor_for
+from hubs.selectors import hub_today
 from hubs.services import rule_set_copy_to_draft, rule_set_publish
+from tests.conftest import ecb_rates_on
 from tests.tenants import issue_key, key_client, make_tenant, session_client
 from tests.trade.conftest import BUYER, CONSUMER, make_listing
 from trade.models import Listing, Order, Quote
@@ -35,7 +37,7 @@ def adhoc(hs_code, price, currency="CNY", quantity=1, measure=("1", "piece")):
     }
 
 
-def quote(client, lines, origin="YIW", destination="HGH", consumer=CONSUMER, **extra):
+def quote(client, lines, origin="HKG", destination="HGH", consumer=CONSUMER, **extra):
     body = {"origin_hub": origin, "destination_hub": destination, "consumer_id": consumer, "lines": lines, **extra}
     return client.post("/api/v1/quotes/", body, format="json")
 
@@ -51,9 +53,14 @@ def error(response):
     return first["code"], first["attr"]
 
 
+def detail(response):
+    return response.json()["errors"][0]["detail"]
+
+
 @pytest.fixture
-def seller(yiw, rules):
-    return session_client(yiw.seller_admin)
+def seller(hkg, rules):
+    """A Hong Kong trader invoicing in CNY: its goods cross into Hangzhou without conversion."""
+    return session_client(hkg.seller_admin)
 
 
 # --- every worked example of the reference facts, through the API ------------------------------------
@@ -65,6 +72,7 @@ def test_example_1_cbec_handbag_from_a_listing(seller, handbag):
     assert response.status_code == 201
     body = response.json()
     assert body["id"].startswith("QUO-")
+    assert (body["origin_hub"], body["destination_hub"]) == ("HKG", "HGH")
     assert body["regime"] == "cbec_retail"
     assert body["rule_set"] == {"hub": "HGH", "version": 3}
     assert taxes(response) == {"duty": "0.00", "vat": "45.50"}
@@ -79,6 +87,7 @@ def test_example_1_cbec_handbag_from_a_listing(seller, handbag):
         "duties_and_taxes": cny("45.50"),
         "total": cny("545.50"),
     }
+    assert body["conversions"] == []  # priced in CNY, quoted in CNY: nothing to convert
     assert body["consumer"] == "**************1234"
     assert timezone.now() < timezone.datetime.fromisoformat(body["expires_at"])
 
@@ -97,10 +106,15 @@ def test_example_3_cbec_wine(seller):
 
 def test_example_4_wine_as_general_trade_once_the_year_is_used(seller, hgh):
     QuotaEntry.objects.create(
-        hub=hgh.hub, consumer_hash=consumer_hash(CONSUMER), year=timezone.now().year, amount=25500, reference="ORD-X"
+        hub=hgh.hub,
+        consumer_hash=consumer_hash(CONSUMER),
+        year=hub_today(hgh.hub).year,
+        amount=25500,
+        reference="ORD-X",
     )
     response = quote(seller, [adhoc("220421", "1000.00", measure=("750", "ml"))])
     assert response.json()["regime"] == "general_trade"
+    assert "25500" not in response.json()["explanation"]  # the consumer's year is not the seller's to read
     assert taxes(response) == {"duty": "140.00", "consumption_tax": "126.67", "vat": "164.67"}
     assert response.json()["totals"]["duties_and_taxes"] == cny("431.34")
 
@@ -129,13 +143,15 @@ def test_example_7_malaysia_over_the_threshold(seller):
     [
         ([adhoc("339999", "10.00")], {}, "hs_code_unknown", "lines.0.hs_code"),
         ([adhoc("33O499", "10.00")], {}, "hs_code_malformed", "lines.0.hs_code"),
-        ([adhoc("420221", "10.00", "MYR")], {}, "wrong_currency", "lines.0.unit_price"),
+        ([adhoc("420221", "10.00", "MYR")], {}, "fx_unavailable", "lines.0"),
         ([{**adhoc("420221", "10.00"), "quantity": 0}], {}, "min_value", "lines.0.quantity"),
         ([{**adhoc("420221", "10.00"), "quantity": -2}], {}, "min_value", "lines.0.quantity"),
         ([adhoc("420221", "-5.00")], {}, "invalid_price", "lines.0"),
         ([adhoc("870323", "90000.00")], {}, "not_on_positive_list", "lines.0"),
         ([adhoc("930200", "900.00")], {}, "prohibited", "lines.0"),
-        ([adhoc("420221", "10.00")], {"freight": myr("5.00")}, "wrong_currency", "freight"),
+        ([adhoc("420221", "10.00")], {"freight": myr("5.00")}, "fx_unavailable", "freight"),
+        ([adhoc("420221", "10.00")], {"insurance": myr("5.00")}, "fx_unavailable", "insurance"),
+        ([adhoc("420221", "10.00")], {"destination_hub": "HKG"}, "domestic_route", "destination_hub"),
         ([adhoc("420221", "10.00")], {"consumer_id": ""}, "required", "consumer_id"),
         ([adhoc("420221", "10.00")], {"origin_hub": "XXX"}, "does_not_exist", "origin_hub"),
         ([{"listing": "LST-NOSUCH", "quantity": 1}], {}, "not_found", "lines.0.listing"),
@@ -145,10 +161,11 @@ def test_example_7_malaysia_over_the_threshold(seller):
     ],
 )
 def test_bad_quotes_are_400_and_write_nothing(seller, lines, extra, code, attr):
-    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER, "lines": lines, **extra}
+    body = {"origin_hub": "HKG", "destination_hub": "HGH", "consumer_id": CONSUMER, "lines": lines, **extra}
     response = seller.post("/api/v1/quotes/", body, format="json")
     assert error(response) == (code, attr)
     assert not Quote.objects.exists()
+    assert not AuditEvent.objects.filter(verb="quote.created").exists()
 
 
 def test_a_listing_of_another_company_cannot_be_quoted(seller, hgh, rules):
@@ -211,13 +228,18 @@ def test_property_a_new_rule_set_version_never_alters_an_existing_quote(seller, 
         transaction.set_rollback(True)
 
 
-def test_the_quote_endpoint_does_not_grow_queries_with_lines(seller, yiw, rules, django_assert_max_num_queries):
-    listings = [make_listing(yiw, title=f"Bag {i}", price="10.00") for i in range(20)]
+def test_the_quote_endpoint_does_not_grow_queries_with_lines(
+    seller, hkg, rules, ecb_rates, django_assert_max_num_queries
+):
+    listings = [make_listing(hkg, title=f"Bag {i}", price="10.00") for i in range(20)]
 
     def lines(n):
-        return [{"listing": listing.public_id, "quantity": 1} for listing in listings[:n]] + [
-            adhoc("150920", "10.00") for _ in range(n)
-        ]
+        # listings, ad-hoc lines in the quote's currency, and ad-hoc lines to convert (each rate read once)
+        return (
+            [{"listing": listing.public_id, "quantity": 1} for listing in listings[:n]]
+            + [adhoc("150920", "10.00") for _ in range(n)]
+            + [adhoc("090210", "10.00", "MYR") for _ in range(n)]
+        )
 
     with django_assert_max_num_queries(22) as one:
         assert quote(seller, lines(1)).status_code == 201
@@ -229,7 +251,7 @@ def test_the_quote_endpoint_does_not_grow_queries_with_lines(seller, yiw, rules,
 
 
 def test_a_replayed_quote_returns_the_first_answer_and_writes_nothing(seller, handbag):
-    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER}
+    body = {"origin_hub": "HKG", "destination_hub": "HGH", "consumer_id": CONSUMER}
     body["lines"] = [{"listing": handbag.public_id, "quantity": 1}]
     first = seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     replay = seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
@@ -242,7 +264,7 @@ def test_a_replayed_quote_returns_the_first_answer_and_writes_nothing(seller, ha
 
 def test_the_same_key_with_another_body_is_refused(seller, handbag):
     line = {"listing": handbag.public_id, "quantity": 1}
-    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER, "lines": [line]}
+    body = {"origin_hub": "HKG", "destination_hub": "HGH", "consumer_id": CONSUMER, "lines": [line]}
     seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
     response = seller.post(
         "/api/v1/quotes/", {**body, "lines": [{**line, "quantity": 2}]}, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
@@ -253,7 +275,7 @@ def test_the_same_key_with_another_body_is_refused(seller, handbag):
 
 
 def test_a_failed_request_can_be_retried_with_its_key(seller, handbag):
-    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER}
+    body = {"origin_hub": "HKG", "destination_hub": "HGH", "consumer_id": CONSUMER}
     assert (
         seller.post("/api/v1/quotes/", {**body, "lines": []}, format="json", HTTP_IDEMPOTENCY_KEY="k-3").status_code
         == 400
@@ -262,11 +284,11 @@ def test_a_failed_request_can_be_retried_with_its_key(seller, handbag):
     assert seller.post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-3").status_code == 201
 
 
-def test_keys_belong_to_their_sender(yiw, handbag):
-    _, key = issue_key(yiw.seller_admin, yiw.company_integrator)
-    body = {"origin_hub": "YIW", "destination_hub": "HGH", "consumer_id": CONSUMER}
+def test_keys_belong_to_their_sender(hkg, handbag):
+    _, key = issue_key(hkg.seller_admin, hkg.company_integrator)
+    body = {"origin_hub": "HKG", "destination_hub": "HGH", "consumer_id": CONSUMER}
     body["lines"] = [{"listing": handbag.public_id, "quantity": 1}]
-    session_client(yiw.seller_admin).post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    session_client(hkg.seller_admin).post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     key_client(key).post("/api/v1/quotes/", body, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     assert Quote.objects.count() == 2
 
@@ -278,7 +300,7 @@ def place(client, quote_id, buyer=BUYER, **headers):
     return client.post("/api/v1/orders/", {"quote": quote_id, "buyer": buyer}, format="json", **headers)
 
 
-def test_an_order_from_a_quote_reserves_stock_and_freezes_the_lines(seller, handbag):
+def test_an_order_from_a_quote_reserves_stock_and_freezes_the_lines(seller, handbag, hkg):
     quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 3}]).json()
 
     response = place(seller, quoted["id"])
@@ -292,6 +314,7 @@ def test_an_order_from_a_quote_reserves_stock_and_freezes_the_lines(seller, hand
     assert order["buyer"]["id_number_masked"] == "**************1234"
     assert CONSUMER not in response.content.decode()
     assert [event["verb"] for event in order["timeline"]] == ["order.placed"]
+    assert order["timeline"][0]["sentence"] == f"Placed by {hkg.seller_admin.user} for {hkg.company.legal_name}"
     assert Listing.objects.get(pk=handbag.pk).stock == 7
 
 
@@ -399,9 +422,9 @@ def test_listings_quotes_and_orders_are_404_to_other_tenants(seller, handbag, hg
     assert client.patch(f"/api/v1/listings/{handbag.public_id}/", {"stock": 0}, format="json").status_code == 404
 
 
-def test_officers_of_both_hubs_of_an_order_see_it(seller, handbag, hgh, yiw):
+def test_officers_of_both_hubs_of_an_order_see_it(seller, handbag, hgh, hkg):
     order = place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()["id"]).json()
-    for officer in (hgh.officer, yiw.officer):
+    for officer in (hgh.officer, hkg.officer):
         assert session_client(officer).get(f"/api/v1/orders/{order['id']}/").status_code == 200
 
 
@@ -432,8 +455,12 @@ def test_a_listing_is_created_updated_archived_with_its_sellability(seller, rule
     listing = created.json()
     assert listing["id"].startswith("LST-")
     assert listing["hs_code"] == "691200"
-    assert listing["hub"] == "YIW"
-    assert {(s["hub"], s["verdict"]) for s in listing["sellable"]} == {("HGH", "allowed"), ("MYS", "allowed")}
+    assert listing["hub"] == "HKG"
+    assert {(s["hub"], s["verdict"], s["quotable"]) for s in listing["sellable"]} == {
+        ("HGH", "allowed", True),
+        ("MYS", "allowed", False),  # CNY into MYR: no reference rate loaded
+        ("YIW", "allowed", True),
+    }
 
     updated = seller.patch(f"/api/v1/listings/{listing['id']}/", {"stock": 3}, format="json")
     assert updated.json()["stock"] == 3
@@ -442,9 +469,9 @@ def test_a_listing_is_created_updated_archived_with_its_sellability(seller, rule
     assert error(seller.patch(f"/api/v1/listings/{listing['id']}/", {"stock": 9}, format="json"))[0] == "archived"
 
 
-def test_sellability_names_the_reason(seller, yiw, rules):
-    cigarettes = make_listing(yiw, hs_code="240220", title="Cigarettes")
-    pistol = make_listing(yiw, hs_code="930200", title="Pistol")
+def test_sellability_names_the_reason(seller, hkg, rules):
+    cigarettes = make_listing(hkg, hs_code="240220", title="Cigarettes")
+    pistol = make_listing(hkg, hs_code="930200", title="Pistol")
     verdicts = {
         item["id"]: {s["hub"]: (s["verdict"], s["reason"]) for s in item["sellable"]}
         for item in seller.get("/api/v1/listings/").json()["results"]
@@ -471,10 +498,10 @@ def test_bad_listings_are_400_and_write_nothing(seller, change, code, attr):
     assert not Listing.objects.exists()
 
 
-def test_listing_search_and_no_n_plus_1(seller, yiw, rules, django_assert_max_num_queries):
+def test_listing_search_and_no_n_plus_1(seller, hkg, rules, django_assert_max_num_queries):
     for i in range(15):
-        make_listing(yiw, title=f"Rattan basket {i}")
-    make_listing(yiw, title="Plush panda", hs_code="950300")
+        make_listing(hkg, title=f"Rattan basket {i}")
+    make_listing(hkg, title="Plush panda", hs_code="950300")
     with django_assert_max_num_queries(12):
         response = seller.get("/api/v1/listings/", {"q": "panda"})
     assert [item["title"] for item in response.json()["results"]] == ["Plush panda"]
@@ -486,12 +513,13 @@ def test_a_bad_adhoc_line_after_a_listing_line_is_named_by_its_own_position(sell
     assert error(response) == ("hs_code_unknown", "lines.1.hs_code")
 
 
-def test_a_business_buyer_needs_its_registration(mys, rules):
-    johor = make_tenant("JHB", "MY", "MYR", "Asia/Kuala_Lumpur")  # a second Malaysian hub: no FX needed into MYS
-    batik = make_listing(johor, hs_code="610910", price="480.00", title="Batik shirt")
-    client = session_client(johor.seller_admin)
-    quoted = quote(client, [{"listing": batik.public_id, "quantity": 1}], origin="JHB", destination="MYS", consumer="")
+def test_a_business_buyer_needs_its_registration(hkg, mys, rules, ecb_rates):
+    # a Hong Kong trader's CNY 480.00 shirt is MYR 307.69 in Malaysia: low-value goods, no consumer counted
+    shirt = make_listing(hkg, hs_code="610910", price="480.00", title="Cotton shirt")
+    client = session_client(hkg.seller_admin)
+    quoted = quote(client, [{"listing": shirt.public_id, "quantity": 1}], destination="MYS", consumer="")
     assert quoted.json()["regime"] == "low_value_goods"
+    assert quoted.json()["lines"][0]["unit_price"] == myr("307.69")
     business = {"kind": "business", "name": "Kedai Baju", "address_line1": "1 Jalan Ampang", "city": "KL"}
     business["country"] = "MY"
 
@@ -520,7 +548,7 @@ def test_a_replayed_cancel_returns_the_first_answer(seller, handbag):
 
 
 def test_the_api_speaks_json_only(seller, handbag):
-    body = {"origin_hub": "YIW", "file": io.BytesIO(b"x")}
+    body = {"origin_hub": "HKG", "file": io.BytesIO(b"x")}
     response = seller.post("/api/v1/quotes/", body, format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
     assert response.status_code == 415
     assert response.json()["errors"][0]["code"] == "unsupported_media_type"
@@ -533,9 +561,12 @@ def test_a_basket_too_large_to_hold_is_400_and_writes_nothing(seller):
     assert seller.get("/api/v1/quotes/").status_code == 200
 
 
-def test_a_quote_is_an_audit_event(seller, handbag):
+def test_a_quote_is_an_audit_event(seller, handbag, hkg):
     quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
     event = AuditEvent.objects.get(verb="quote.created")
+    assert sorted(hub.code for hub in event.hubs.all()) == ["HGH", "HKG"]  # filed under both hubs of the route
+    assert event.company == hkg.company
+    assert event.sentence == f"Quoted by {hkg.seller_admin.user} for {hkg.company.legal_name}"
     assert event.data["regime"] == "cbec_retail"
     assert event.data["rule_set_version"] == 3
     assert event.data["total"].endswith("545.50")
