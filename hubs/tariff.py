@@ -441,8 +441,7 @@ def assess_export(basket, rules, *, regime=None):
 
     The basket is in the origin hub's currency, and so is its market-procurement cap (the caller converts).
     """
-    cap_currency = rules.market_procurement_cap_currency
-    if basket.currency != rules.currency or (cap_currency and cap_currency != basket.currency):
+    if basket.currency != rules.currency:
         raise DomainError(
             f"{rules.hub} assesses exports in {rules.currency}; this basket is in {basket.currency}.",
             code="wrong_currency",
@@ -456,6 +455,12 @@ def assess_export(basket, rules, *, regime=None):
         if rules.market_procurement_cap is None:
             raise DomainError(f"{rules.hub} has no market procurement.", code="not_offered", attr="export_regime")
         cap = rules.market_procurement_cap
+        if rules.market_procurement_cap_currency != basket.currency:
+            raise DomainError(
+                f"{rules.hub}'s declaration cap is in {rules.market_procurement_cap_currency}: convert it first.",
+                code="wrong_currency",
+                attr="export_regime",
+            )
         declarations = market_procurement_declarations(goods, cap=cap)
         return ExportAssessment(
             regime,

@@ -18,7 +18,7 @@ from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES, QuotaYear
 from hubs.scoping import require_role
 from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, hub_today, rule_set_in_force
-from hubs.tariff import Basket, BasketLine, ImportRules, Measure, Regime, assess, assess_export
+from hubs.tariff import Basket, BasketLine, ExportRegime, ImportRules, Measure, Regime, assess, assess_export
 from trade.models import (
     LISTING_ARCHIVED,
     LISTING_CREATED,
@@ -188,14 +188,15 @@ def _in_currency(priced, convert, currency, figure):
     )
 
 
-def _export_side(priced, origin_rules, convert, export_regime, on):
+def _export_side(priced, origin_rules, convert, export_regime):
     """The seller's side at the origin hub, in the origin hub's currency: an estimate that never
     refuses the quote; what it cannot tell (a missing rate) it says."""
     currency = origin_rules.currency
     try:
         basket = Basket(currency=currency, lines=_in_currency(priced, convert, currency, "export.lines"))
         cap, cap_currency = origin_rules.market_procurement_cap, origin_rules.market_procurement_cap_currency
-        if cap is not None and cap_currency and cap_currency != currency:
+        procurement = export_regime == ExportRegime.MARKET_PROCUREMENT
+        if procurement and cap is not None and cap_currency and cap_currency != currency:
             cap = convert(Money(cap, cap_currency), currency, figure="export.market_procurement_cap", attr="").amount
             origin_rules = dataclasses.replace(
                 origin_rules, market_procurement_cap=cap, market_procurement_cap_currency=currency
@@ -272,7 +273,7 @@ def quote_create(
     assessment = assess(basket, rule_set.as_rules(), consumer_year_usage=usage)
     origin_rules = rule_set_in_force(origin_hub, hub_today(origin_hub, now))
     export, export_unknown = (
-        _export_side(priced, origin_rules.as_rules(), convert, export_regime, local_today)
+        _export_side(priced, origin_rules.as_rules(), convert, export_regime)
         if origin_rules
         else (None, f"{origin_hub.code} has no export rules in force.")
     )

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -234,14 +235,17 @@ def test_the_quote_endpoint_does_not_grow_queries_with_lines(
     listings = [make_listing(hkg, title=f"Bag {i}", price="10.00") for i in range(20)]
 
     def lines(n):
-        # listings, ad-hoc lines in the quote's currency, and ad-hoc lines to convert (each rate read once)
+        # listings, ad-hoc lines in the quote's currency, and ad-hoc lines to convert (each rate read once);
+        # 40 lines at most, which SQLite inserts in one batch
+        half = (n + 1) // 2
         return (
             [{"listing": listing.public_id, "quantity": 1} for listing in listings[:n]]
-            + [adhoc("150920", "10.00") for _ in range(n)]
-            + [adhoc("090210", "10.00", "MYR") for _ in range(n)]
+            + [adhoc("150920", "10.00") for _ in range(half)]
+            + [adhoc("090210", "10.00", "MYR") for _ in range(half)]
         )
 
-    with django_assert_max_num_queries(22) as one:
+    quote(seller, lines(1))  # the process's first audit event looks its content type up once: not per quote
+    with django_assert_max_num_queries(23) as one:
         assert quote(seller, lines(1)).status_code == 201
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert quote(seller, lines(20)).status_code == 201
@@ -579,42 +583,103 @@ def test_a_buyer_country_must_be_a_country(seller, handbag):
     assert not Order.objects.exists()
 
 
-def test_a_listing_in_another_currency_is_not_quotable_there_yet(seller, handbag):
-    listing = seller.get(f"/api/v1/listings/{handbag.public_id}/").json()
-    into = {item["hub"]: item for item in listing["sellable"]}
-    assert into["HGH"]["quotable"] is True
-    assert into["MYS"]["verdict"] == "allowed"
-    assert into["MYS"]["quotable"] is False
-    assert "MYR" in into["MYS"]["reason"]
-    response = quote(seller, [{"listing": handbag.public_id, "quantity": 1}], destination="MYS", consumer="")
-    assert error(response) == ("fx_unavailable", "lines.0.listing")
+def test_a_listing_in_another_currency_is_quotable_once_a_reference_rate_is_known(request, mys, hgh, rules):
+    # given a Malaysian seller's listing priced in MYR, and no reference rate loaded yet
+    client = session_client(mys.seller_admin)
+    bag = make_listing(mys, price="120.00", title="Batik handbag")
+    url = f"/api/v1/listings/{bag.public_id}/"
+    lines = [{"listing": bag.public_id, "quantity": 1}]
+
+    # then customs would let it into Hangzhou, but it cannot be quoted there: the listing says why
+    into_hgh = {item["hub"]: item for item in client.get(url).json()["sellable"]}["HGH"]
+    assert (into_hgh["verdict"], into_hgh["label"], into_hgh["quotable"]) == ("allowed", "Not quotable", False)
+    assert "MYR → CNY" in into_hgh["reason"]
+    # and a quote is refused, naming the pair
+    refused = quote(client, lines, origin="MYS")
+    assert error(refused) == ("fx_unavailable", "lines.0")
+    assert "MYR → CNY" in detail(refused)
+    assert not Quote.objects.exists()
+
+    # when the ECB rates of a recent day are loaded
+    rates = request.getfixturevalue("ecb_rates")
+
+    # then it is quotable into Hangzhou, and its quote shows the rate it converted at and the rate's date
+    into_hgh = {item["hub"]: item for item in client.get(url).json()["sellable"]}["HGH"]
+    assert (into_hgh["quotable"], into_hgh["reason"]) == (True, "")
+    quoted = quote(client, lines, origin="MYS")
+    assert quoted.status_code == 201, quoted.json()
+    [conversion] = quoted.json()["conversions"]
+    assert (conversion["figure"], conversion["from_currency"], conversion["to_currency"]) == (
+        "lines.0.unit_price",
+        "MYR",
+        "CNY",
+    )
+    assert conversion["rate"].startswith("1.56")
+    assert conversion["rate_date"] == rates[0].rate_date.isoformat()
+    assert conversion["source"] == f"ECB {rates[0].rate_date.isoformat()}, via EUR"
 
 
-def test_example_5_the_seller_sees_its_export_refund_in_the_quote(hgh, yiw, rules):
+def test_example_5_the_seller_sees_its_export_refund_in_the_quote(hgh, mys, rules, ecb_rates):
+    # given a Hangzhou seller's CNY 113,000.00 goods sold into Malaysia, where the quote is in MYR
     client = session_client(hgh.seller_admin)
-    response = quote(client, [adhoc("420221", "113000.00")], origin="HGH", destination="YIW")
+
+    response = quote(client, [adhoc("420221", "113000.00")], origin="HGH", destination="MYS", consumer="")
+
+    # then the buyer's figures are converted into MYR
     assert response.status_code == 201, response.json()
-    export = response.json()["export"]
+    body = response.json()
+    assert body["totals"]["goods"] == myr("72435.90")
+    assert body["totals"]["total"]["currency"] == "MYR"
+    # and the seller's refund is computed on the CNY price, in CNY: nothing of the seller's side is converted
+    export = body["export"]
     assert export["regime"] == "cbec_export"
     assert export["refund"] == cny("13000.00")
     assert "113000.00 / (1 + 13%) × 13% = 13000.00" in export["explanation"]
-    assert response.json()["totals"]["total"]["amount"] != "13000.00"  # the refund is the seller's, not the buyer's
+    assert [conversion["figure"] for conversion in body["conversions"]] == ["lines.0.unit_price"]
+    assert body["totals"]["total"]["amount"] != "13000.00"  # the refund is the seller's, not the buyer's
 
 
-def test_market_procurement_from_yiwu_refunds_nothing(seller):
-    body = {"export_regime": "market_procurement"}
-    export = quote(seller, [adhoc("950300", "89.00")], **body).json()["export"]
+def test_market_procurement_from_yiwu_refunds_nothing(yiw, mys, rules, ecb_rates):
+    # given a Yiwu seller's toys quoted into Malaysia under market procurement
+    client = session_client(yiw.seller_admin)
+    body = {"origin": "YIW", "destination": "MYS", "consumer": "", "export_regime": "market_procurement"}
+
+    response = quote(client, [adhoc("950300", "89.00")], **body)
+
+    # then the seller's side is in CNY: no refund, the USD 150,000 cap converted into CNY at the reference rate
+    assert response.status_code == 201, response.json()
+    export = response.json()["export"]
     assert export["regime"] == "market_procurement"
     assert export["refund"] == cny("0.00")
-    assert export["declarations"] is None
-    assert "USD 150000" in export["explanation"]
-    assert error(quote(seller, [adhoc("950300", "89.00")], export_regime="nonsense"))[0] == "invalid_choice"
+    assert export["declarations"] == 1
+    assert export["explanation"] == "VAT exempt, no refund; 89.00 in declarations of at most 1063636.36: 1"
+    cap = next(c for c in response.json()["conversions"] if c["figure"] == "export.market_procurement_cap")
+    assert (cap["from_currency"], cap["to_currency"], cap["converted"]) == ("USD", "CNY", "1063636.36")
+    assert Decimal(cap["amount"]) == Decimal("150000")
+    assert error(quote(client, [adhoc("950300", "89.00")], **{**body, "export_regime": "nonsense"}))[0] == (
+        "invalid_choice"
+    )
 
 
-def test_market_procurement_is_offered_only_where_the_origin_has_it(hgh, yiw, rules):
+def test_an_export_side_that_needs_a_missing_rate_is_not_known_and_the_quote_stands(yiw, mys, rules):
+    # given no reference rate, and a Yiwu seller's goods priced in MYR for Malaysia: the import needs no rate
+    client = session_client(yiw.seller_admin)
+
+    response = quote(client, [adhoc("610910", "480.00", "MYR")], origin="YIW", destination="MYS", consumer="")
+
+    # then the quote is made, and the seller's side at Yiwu (in CNY) says what it cannot tell
+    assert response.status_code == 201, response.json()
+    export = response.json()["export"]
+    assert export["refund"] is None
+    assert export["explanation"].startswith("Not known: ")
+    assert "MYR → CNY" in export["explanation"]
+    assert response.json()["regime"] == "low_value_goods"
+
+
+def test_market_procurement_is_offered_only_where_the_origin_has_it(hgh, mys, rules, ecb_rates):
     client = session_client(hgh.seller_admin)
     lines = [adhoc("950300", "89.00")]
-    response = quote(client, lines, origin="HGH", destination="YIW", export_regime="market_procurement")
+    response = quote(client, lines, origin="HGH", destination="MYS", consumer="", export_regime="market_procurement")
     assert error(response) == ("not_offered", "export_regime")
     assert not Quote.objects.exists()
 
@@ -624,8 +689,8 @@ def test_every_rate_has_four_places(seller):
     assert rates == ["0.0000", "0.1300"]
 
 
-def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declarations(seller, db):
-    # a hub that quotes in USD (adding a hub is data): Yiwu's market-procurement cap is in USD
+def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declarations(yiw, rules, ecb_rates):
+    # a hub that quotes in USD (adding a hub is data); Yiwu assesses its side in CNY, its USD cap converted too
     lagos = make_tenant("LOS", "NG", "USD", "Africa/Lagos")
     lagos_rules = RuleSet.objects.create(
         hub=lagos.hub, version=1, import_rules="malaysia_dftz", de_minimis_threshold=Decimal("0")
@@ -634,26 +699,29 @@ def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declaratio
     rule_set_publish(actor=actor_for(lagos.supervisor.user), rule_set=lagos_rules, effective_from=timezone.localdate())
 
     response = quote(
-        seller,
+        session_client(yiw.seller_admin),
         [adhoc("950300", "180000.00", "USD")],
+        origin="YIW",
         destination="LOS",
         consumer="",
         export_regime="market_procurement",
     )
 
+    # USD 180,000 is CNY 1,276,363.64 and the USD 150,000 cap CNY 1,063,636.36 (EUR→CNY 7.8, EUR→USD 1.1)
     assert response.status_code == 201, response.json()
     assert response.json()["export"] == {
         "regime": "market_procurement",
-        "refund": {"amount": "0.00", "currency": "USD"},
+        "refund": cny("0.00"),
         "declarations": 2,
-        "explanation": "VAT exempt, no refund; 180000.00 in declarations of at most 150000.00: 2",
+        "explanation": "VAT exempt, no refund; 1276363.64 in declarations of at most 1063636.36: 2",
     }
+    assert response.json()["totals"]["goods"] == {"amount": "180000.00", "currency": "USD"}
 
 
-def test_orders_on_their_way_count_toward_the_consumers_year(seller, yiw, rules):
+def test_orders_on_their_way_count_toward_the_consumers_year(seller, hkg, rules):
     # given a consumer with a CNY 23,000 single item ordered into Hangzhou, not yet released
-    watch = make_listing(yiw, price="23000.00", title="Gold watch", hs_code="910111")
-    bag = make_listing(yiw, price="4000.00", title="Leather bag")
+    watch = make_listing(hkg, price="23000.00", title="Gold watch", hs_code="910111")
+    bag = make_listing(hkg, price="4000.00", title="Leather bag")
     first = quote(seller, [{"listing": watch.public_id, "quantity": 1}]).json()
     assert first["regime"] == "general_trade"  # one indivisible item over CNY 5,000, counted toward the year
     order = place(seller, first["id"]).json()
@@ -664,3 +732,170 @@ def test_orders_on_their_way_count_toward_the_consumers_year(seller, yiw, rules)
     # and once the first order is cancelled, the year has room again
     seller.post(f"/api/v1/orders/{order['id']}/cancel/", format="json")
     assert quote(seller, [{"listing": bag.public_id, "quantity": 1}]).json()["regime"] == "cbec_retail"
+
+
+# --- cross-border routes and currency conversion ----------------------------------------------------------
+
+
+def test_a_quote_between_two_hubs_of_one_country_is_refused_and_writes_nothing(yiw, hgh, rules):
+    # given a Yiwu seller's listing: Yiwu and Hangzhou are both in China
+    client = session_client(yiw.seller_admin)
+    bag = make_listing(yiw)
+
+    # then the listing says it cannot be quoted into Hangzhou, and why
+    into = {item["hub"]: item for item in client.get(f"/api/v1/listings/{bag.public_id}/").json()["sellable"]}
+    assert (into["HGH"]["verdict"], into["HGH"]["label"], into["HGH"]["quotable"]) == ("allowed", "Not quotable", False)
+    assert "same country" in into["HGH"]["reason"]
+
+    # when the seller quotes it into Hangzhou anyway
+    response = quote(client, [{"listing": bag.public_id, "quantity": 1}], origin="YIW", destination="HGH")
+
+    # then the route is refused on its destination, and no quote and no audit event is written
+    assert error(response) == ("domestic_route", "destination_hub")
+    assert "across borders" in detail(response)
+    assert not Quote.objects.exists()
+    assert not AuditEvent.objects.filter(verb="quote.created").exists()
+
+
+def test_a_malaysian_listing_is_quoted_into_hangzhou_at_the_reference_rate_and_ordered(mys, hgh, rules, ecb_rates):
+    # given a Malaysian seller's MYR 120.00 listing, and the ECB rates of 2026-10-30 (1 MYR = 7.8 / 5.0 CNY)
+    client = session_client(mys.seller_admin)
+    bag = make_listing(mys, price="120.00", title="Batik handbag")
+
+    # when it is quoted into Hangzhou for a consumer
+    response = quote(client, [{"listing": bag.public_id, "quantity": 1}], origin="MYS")
+
+    # then the quote is in CNY, converted at the rate in force, and says how
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["regime"] == "cbec_retail"
+    assert body["lines"][0]["unit_price"] == cny("187.20")
+    assert body["totals"]["goods"] == cny("187.20")
+    [conversion] = body["conversions"]
+    assert conversion["explanation"] == "MYR 120.00 × 1.56 (ECB 2026-10-30, via EUR) = CNY 187.20"
+    assert conversion["rate_date"] == "2026-10-30"
+    assert (conversion["amount"], conversion["converted"]) == ("120.00", "187.20")
+
+    # and the order placed from it succeeds, with the quote's figures
+    order = place(client, body["id"])
+    assert order.status_code == 201, order.json()
+    assert order.json()["totals"] == body["totals"]
+    assert order.json()["lines"][0]["unit_price"] == cny("187.20")
+
+
+def test_a_rate_older_than_the_destination_accepts_is_refused_naming_the_pair_and_its_date(mys, hgh, rules):
+    # given Hangzhou accepts reference rates up to 7 days old, and the newest ECB rates are 10 days old
+    hgh.hub.fx_max_age_days = 7
+    hgh.hub.save(update_fields=["fx_max_age_days"])
+    old = hub_today(hgh.hub) - timedelta(days=10)
+    ecb_rates_on(old)
+    client = session_client(mys.seller_admin)
+    bag = make_listing(mys, price="120.00", title="Batik handbag")
+
+    # when a Malaysian seller's MYR listing is quoted into Hangzhou
+    response = quote(client, [{"listing": bag.public_id, "quantity": 1}], origin="MYS")
+
+    # then it is refused as stale, naming the pair and the rate's date, and nothing is written
+    assert error(response) == ("fx_stale", "lines.0")
+    assert "MYR → CNY" in detail(response)
+    assert old.isoformat() in detail(response)
+    assert not Quote.objects.exists()
+    # and the listing says so before anyone tries
+    into = {item["hub"]: item for item in client.get(f"/api/v1/listings/{bag.public_id}/").json()["sellable"]}
+    assert (into["HGH"]["quotable"], into["HGH"]["label"]) == (False, "Not quotable")
+    assert old.isoformat() in into["HGH"]["reason"]
+
+
+@pytest.mark.parametrize("origin", ["HGH", "YIW"])
+def test_chinese_listings_are_quoted_into_malaysia_in_myr(request, mys, rules, ecb_rates, origin):
+    # given a Chinese seller's CNY 1,000.00 listing, and the ECB rates (CNY 1,000.00 is MYR 641.03)
+    tenant = request.getfixturevalue(origin.lower())
+    client = session_client(tenant.seller_admin)
+    vase = make_listing(tenant, hs_code="691200", price="1000.00", title="Porcelain vase")
+
+    # when it is quoted into Malaysia
+    response = quote(
+        client, [{"listing": vase.public_id, "quantity": 1}], origin=origin, destination="MYS", consumer=""
+    )
+
+    # then the quote is in MYR, converted at the reference rate, and says how
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["lines"][0]["unit_price"] == myr("641.03")
+    assert body["totals"]["goods"] == myr("641.03")
+    # (a CBEC export converts no market-procurement cap it does not use)
+    conversions = {conversion["figure"]: conversion for conversion in body["conversions"]}
+    assert list(conversions) == ["lines.0.unit_price"]
+    conversion = conversions["lines.0.unit_price"]
+    assert conversion["explanation"] == "CNY 1000.00 × 0.64102564 (ECB 2026-10-30, via EUR) = MYR 641.03"
+    assert (conversion["from_currency"], conversion["to_currency"], conversion["rate_date"]) == (
+        "CNY",
+        "MYR",
+        "2026-10-30",
+    )
+    # and the seller's side stays in CNY: its CNY price is not converted
+    assert body["export"]["refund"]["currency"] == "CNY"
+    assert not [figure for figure in conversions if figure.startswith("export.lines")]
+
+
+def test_a_seller_never_sees_what_the_consumer_bought_from_other_sellers(seller, hkg, mys, rules, ecb_rates):
+    # given a consumer's CNY 4,321.00 order into Hangzhou from a Hong Kong seller
+    scarf = make_listing(hkg, price="4321.00", title="Silk scarf")
+    watch = make_listing(hkg, price="19876.00", title="Gold watch", hs_code="910111")
+    assert place(seller, quote(seller, [{"listing": scarf.public_id, "quantity": 1}]).json()["id"]).status_code == 201
+
+    # when a Malaysian seller quotes the same consumer MYR 120.00 (CNY 187.20)
+    theirs = session_client(mys.seller_admin)
+    small = make_listing(mys, price="120.00", title="Batik handbag")
+    within = quote(theirs, [{"listing": small.public_id, "quantity": 1}], origin="MYS")
+
+    # then the quote says the order fits the consumer's year, with none of the consumer's figures
+    assert within.json()["regime"] == "cbec_retail"
+    assert within.json()["explanation"] == (
+        "CBEC retail: order 187.20 ≤ 5000.00 and within the consumer's annual limit of 26000.00; duty 0%, VAT and "
+        "consumption tax at 70% of the statutory amount"
+    )
+
+    # when the consumer's year fills up (a CNY 19,876.00 watch: 24,197.00 in all) and the Malaysian seller
+    # quotes MYR 2,000.00 (CNY 3,120.00)
+    assert place(seller, quote(seller, [{"listing": watch.public_id, "quantity": 1}]).json()["id"]).status_code == 201
+    large = make_listing(mys, price="2000.00", title="Batik travel bag")
+    over = quote(theirs, [{"listing": large.public_id, "quantity": 1}], origin="MYS")
+
+    # then it comes out as general trade, saying only what is the seller's own
+    assert over.json()["regime"] == "general_trade"
+    assert over.json()["explanation"] == (
+        "General trade: this order of 3120.00 does not fit in the consumer's annual limit of 26000.00; taxed in full"
+    )
+
+    # and nothing the seller reads of its quotes, in the API or the portal, holds the consumer's other figures
+    others = ["4321.00", "19876.00", "24197.00", "4508.20", "21679.00", "27317.00", "1803.00"]
+    for quoted in (within, over):
+        page = theirs.get(f"/quotes/{quoted.json()['id']}/")
+        assert page.status_code == 200
+        assert escape(quoted.json()["explanation"]) in page.content.decode()
+        for text in (quoted.content.decode(), page.content.decode()):
+            assert not [figure for figure in others if figure in text]
+
+
+def test_quotes_made_before_any_order_are_checked_again_against_the_year_when_ordered(seller, hkg):
+    # given six CNY 4,900.00 quotes for one consumer, all made before any order: each fits the year alone
+    bag = make_listing(hkg, price="4900.00", title="Leather bag")
+    quotes = [quote(seller, [{"listing": bag.public_id, "quantity": 1}]).json() for _ in range(6)]
+    assert [quoted["regime"] for quoted in quotes] == ["cbec_retail"] * 6
+
+    # when they are ordered one after the other: five take the year to 24,500.00
+    assert [place(seller, quoted["id"]).status_code for quoted in quotes[:5]] == [201] * 5
+    refused = place(seller, quotes[5]["id"])
+
+    # then the sixth, which would take it to 29,400.00 past the limit of 26,000, is refused and writes nothing
+    assert error(refused) == ("annual_limit_reached", "quote")
+    assert Order.objects.count() == 5
+    assert Listing.objects.get(pk=bag.pk).stock == 5
+
+    # and a new quote for it comes out as general trade, and can be ordered
+    again = quote(seller, [{"listing": bag.public_id, "quantity": 1}]).json()
+    assert again["regime"] == "general_trade"
+    assert "does not fit in the consumer's annual limit of 26000.00" in again["explanation"]
+    assert place(seller, again["id"]).status_code == 201
+    assert Listing.objects.get(pk=bag.pk).stock == 4

@@ -1,4 +1,5 @@
-"""Parallel orders for the last units: exactly as many sell as there are, on a real database."""
+"""Parallel orders for the last units, or for one consumer's last room in the year: exactly as many sell
+as fit, on a real database."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -18,12 +19,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BUYERS = 8
 UNITS = 3
 RETRIES = 4
+YEAR_QUOTES = 6
 
 
-def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, yiw, hgh, rules):
-    listing = make_listing(yiw, stock=UNITS)
-    actor = actor_for(yiw.seller_admin.user)
-    quotes = [quote_listing(yiw, hgh, listing, consumer_id=f"33010619900101{i:04d}") for i in range(BUYERS)]
+def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, hkg, hgh, rules):
+    # given a Hong Kong seller's last units, quoted into Hangzhou for more consumers than there are units
+    listing = make_listing(hkg, stock=UNITS)
+    actor = actor_for(hkg.seller_admin.user)
+    quotes = [quote_listing(hkg, hgh, listing, consumer_id=f"33010619900101{i:04d}") for i in range(BUYERS)]
     start = threading.Barrier(BUYERS)
 
     def buy(i):
@@ -45,14 +48,14 @@ def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclatu
     assert Order.objects.count() == UNITS
 
 
-def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomenclature, yiw, hgh, rules):
-    listing = make_listing(yiw, stock=5)
-    quote = quote_listing(yiw, hgh, listing)
+def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomenclature, hkg, hgh, rules):
+    listing = make_listing(hkg, stock=5)
+    quote = quote_listing(hkg, hgh, listing)
     body = {"quote": quote.public_id, "buyer": BUYER}
     start = threading.Barrier(RETRIES)
 
     def retry(_):
-        client = session_client(yiw.seller_admin)
+        client = session_client(hkg.seller_admin)
         try:
             start.wait()
             response = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
@@ -69,3 +72,32 @@ def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomen
     assert all(body == placed[0] for body in placed)
     assert Order.objects.count() == 1
     assert Listing.objects.get(pk=listing.pk).stock == 4
+
+
+def test_parallel_orders_for_one_consumer_never_pass_the_annual_limit_together(hs_nomenclature, hkg, hgh, rules):
+    # given six CNY 4,900.00 quotes for one consumer, all made before any order: each fits the year alone,
+    # five fit it together (24,500.00 of 26,000.00), six do not
+    listing = make_listing(hkg, price="4900.00", stock=10)
+    actor = actor_for(hkg.seller_admin.user)
+    quotes = [quote_listing(hkg, hgh, listing) for _ in range(YEAR_QUOTES)]
+    assert {quote.regime for quote in quotes} == {"cbec_retail"}
+    start = threading.Barrier(YEAR_QUOTES)
+
+    def buy(i):
+        try:
+            start.wait()
+            order_place(actor=actor, quote=quotes[i], buyer=BUYER)
+            return "sold"
+        except DomainError as refusal:
+            return refusal.code
+        finally:
+            connection.close()
+
+    # when they are all ordered at once
+    with ThreadPoolExecutor(YEAR_QUOTES) as pool:
+        outcomes = list(pool.map(buy, range(YEAR_QUOTES)))
+
+    # then five are placed and one is refused: the consumer's year is checked under a lock
+    assert sorted(outcomes) == ["annual_limit_reached"] + ["sold"] * (YEAR_QUOTES - 1)
+    assert Order.objects.count() == YEAR_QUOTES - 1
+    assert Listing.objects.get(pk=listing.pk).stock == 10 - (YEAR_QUOTES - 1)
