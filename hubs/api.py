@@ -164,7 +164,7 @@ class FxRateView(APIView):
             "date": on,
             "rate": str(rate.rate),
             "rate_date": rate.rate_date,
-            "source": rate.provenance if rate.snapshots else "the same currency",
+            "source": rate.provenance,
             "snapshots": rate.snapshots,
         }
         return Response(FxRateSerializer(answer).data)

@@ -9,10 +9,9 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from djmoney.money import Money
-from moneyed import CURRENCIES
 
 from hubs.kernel.errors import DomainError
-from hubs.kernel.money import round_money
+from hubs.kernel.money import is_currency_code, round_money
 from hubs.models import FxRate, FxSource
 
 BASE = "EUR"  # the ECB quotes every rate as 1 EUR = x
@@ -74,6 +73,8 @@ class CrossRate:
     @property
     def provenance(self) -> str:
         """ "ECB 2026-10-30, via EUR": where the rate comes from."""
+        if not self.snapshots:
+            return "the same currency"
         labels = dict.fromkeys(
             f"{snapshot.get_source_display()} {snapshot.rate_date}"
             if snapshot.source == FxSource.ECB
@@ -96,7 +97,7 @@ class CrossRate:
 
 
 def require_currency(code: str, attr: str = "currency") -> str:
-    if code not in CURRENCIES or code == "XXX":
+    if not is_currency_code(code):
         raise DomainError(f"“{code}” is not an ISO 4217 currency code such as CNY.", code="unknown_currency", attr=attr)
     return code
 

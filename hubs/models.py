@@ -15,6 +15,7 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from hubs import tariff
 from hubs.kernel.audit import event_sentence, verb
+from hubs.kernel.money import is_currency_code
 from hubs.kernel.transitions import StateMachine
 from hubs.scoping import TenantQuerySet
 
@@ -464,9 +465,7 @@ class FxSource(models.TextChoices):
 
 
 def validate_currency_code(value):
-    from moneyed import CURRENCIES
-
-    if value not in CURRENCIES or value == "XXX":
+    if not is_currency_code(value):
         raise ValidationError(f"“{value}” is not an ISO 4217 currency code such as CNY.", code="unknown_currency")
 
 

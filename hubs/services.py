@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -110,7 +108,7 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
     """
     if actor is not None:
         require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
-    today = timezone.localdate(timezone=ZoneInfo(rule_set.hub.timezone))
+    today = hub_today(rule_set.hub)
     if effective_from is None:
         raise DomainError("Give the date the rules take effect.", code="required", attr="effective_from")
     if effective_from < today and not historical:

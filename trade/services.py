@@ -40,11 +40,6 @@ from trade.models import (
 ZERO = Decimal(0)
 
 
-def _require_seller(actor, company):
-    """Sellers and the company's integrators act for it; nobody else does."""
-    require_role(actor, company, *COMPANY_ROLES)
-
-
 def _require_currency(money, currency, attr):
     if money.currency.code != currency:
         raise DomainError(
@@ -75,7 +70,7 @@ def _check_listing_fields(company, fields):
 
 def listing_create(*, actor, company, **fields):
     """List goods at the company's home hub, priced in its home currency."""
-    _require_seller(actor, company)
+    require_role(actor, company, *COMPANY_ROLES)
     fields = _check_listing_fields(company, fields)
     with transaction.atomic():
         listing = Listing.objects.create(company=company, hub=company.home_hub, **fields)
@@ -84,7 +79,7 @@ def listing_create(*, actor, company, **fields):
 
 
 def listing_update(*, actor, listing, **changes):
-    _require_seller(actor, listing.company)
+    require_role(actor, listing.company, *COMPANY_ROLES)
     changes = _check_listing_fields(listing.company, changes)
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
@@ -99,7 +94,7 @@ def listing_update(*, actor, listing, **changes):
 
 def listing_archive(*, actor, listing, reason=""):
     """Take a listing off sale for good; its orders keep their snapshot of it."""
-    _require_seller(actor, listing.company)
+    require_role(actor, listing.company, *COMPANY_ROLES)
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
         if listing.status == ListingStatus.ARCHIVED:
@@ -237,7 +232,7 @@ def quote_create(
 ):
     """A binding landed-cost quote: the destination hub's rules in force today applied to the basket,
     and the seller's side at the origin hub (export regime and VAT refund) as an estimate."""
-    _require_seller(actor, company)
+    require_role(actor, company, *COMPANY_ROLES)
     if origin_hub.country == destination_hub.country:
         raise DomainError(
             f"{origin_hub.code} and {destination_hub.code} are both in {destination_hub.country.name}: the platform "
@@ -304,9 +299,7 @@ def quote_create(
             total=money(assessment.total),
             quota_counted=assessment.quota_counted,
             export_regime=export.regime if export else "",
-            export_refund=Money(export.refund, origin_rules.hub.currency)
-            if export and export.refund is not None
-            else None,
+            export_refund=Money(export.refund, origin_hub.currency) if export else None,
             export_declarations=export.declarations if export else None,
             export_explanation=export.explanation if export else export_unknown,
             conversions=convert.records,
@@ -399,7 +392,7 @@ LINE_FIELDS = [
 
 def order_place(*, actor, quote, buyer):
     """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all."""
-    _require_seller(actor, quote.company)
+    require_role(actor, quote.company, *COMPANY_ROLES)
     with transaction.atomic():
         quote = Quote.objects.select_for_update(of=("self",)).select_related("company").get(pk=quote.pk)
         if Order.objects.filter(quote=quote).exists():
@@ -488,7 +481,7 @@ def _reserve_stock(lines):
 
 def order_cancel(*, actor, order, reason=""):
     """Cancel an order before it is paid; its units go back on stock."""
-    _require_seller(actor, order.company)
+    require_role(actor, order.company, *COMPANY_ROLES)
     with transaction.atomic():
         order = transition(order, OrderStatus.CANCELLED, actor=actor, reason=reason)
         for listing_id, quantity in _quantities_by_listing(order.lines.all()):

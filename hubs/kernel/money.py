@@ -3,7 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from djmoney.models.fields import MoneyField
-from moneyed import get_currency
+from moneyed import CURRENCIES, get_currency
 
 MAX_DIGITS = 16
 DECIMAL_PLACES = 2
@@ -27,3 +27,8 @@ def minor_unit(currency):
 def round_money(amount, currency):
     """Round half-up to the currency's minor unit: the platform's one rounding convention."""
     return Decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def is_currency_code(code: str) -> bool:
+    """An ISO 4217 currency code (XXX, "no currency", is none)."""
+    return code in CURRENCIES and code != "XXX"

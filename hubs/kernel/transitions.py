@@ -35,8 +35,7 @@ class StateMachine:
 
     @classmethod
     def transition_verb(cls, to) -> str:
-        name = cls.STATE_NAMES.get(to, to)
-        return f"{cls.audit_name}.{str(name).replace(' ', '_')}"
+        return f"{cls.audit_name}.{cls.STATE_NAMES.get(to, to)}"
 
 
 def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, then=None):

@@ -16,7 +16,7 @@ from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for
 from hubs.tariff import Regime
 from tests.trade.conftest import BUYER, make_listing, quote_listing
-from trade.models import QUOTA_PENDING_STATUSES, Order, OrderStatus
+from trade.models import QUOTA_PENDING_STATUSES, Listing, Order, OrderStatus
 from trade.services import order_cancel, order_place
 
 LIMIT = Decimal(26000)  # the HGH annual limit in force
@@ -63,6 +63,8 @@ def test_concurrent_orders_for_one_consumer_never_pass_the_annual_limit(hs_nomen
     # then exactly the orders that fit are placed, and the others are refused with a way forward
     assert sorted(outcomes) == ["annual_limit_reached"] + ["placed"] * (QUOTES - 1)
     assert retail_usage(consumer) == Decimal(PRICE) * (QUOTES - 1) <= LIMIT
+    assert Order.objects.count() == QUOTES - 1
+    assert Listing.objects.get(pk=watch.pk).stock == 1
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

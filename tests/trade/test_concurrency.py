@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BUYERS = 8
 UNITS = 3
 RETRIES = 4
-YEAR_QUOTES = 6
 
 
 def test_parallel_orders_for_the_last_units_sell_exactly_that_many(hs_nomenclature, hkg, hgh, rules):
@@ -72,32 +71,3 @@ def test_concurrent_retries_with_one_key_place_one_order_and_never_fail(hs_nomen
     assert all(body == placed[0] for body in placed)
     assert Order.objects.count() == 1
     assert Listing.objects.get(pk=listing.pk).stock == 4
-
-
-def test_parallel_orders_for_one_consumer_never_pass_the_annual_limit_together(hs_nomenclature, hkg, hgh, rules):
-    # given six CNY 4,900.00 quotes for one consumer, all made before any order: each fits the year alone,
-    # five fit it together (24,500.00 of 26,000.00), six do not
-    listing = make_listing(hkg, price="4900.00", stock=10)
-    actor = actor_for(hkg.seller_admin.user)
-    quotes = [quote_listing(hkg, hgh, listing) for _ in range(YEAR_QUOTES)]
-    assert {quote.regime for quote in quotes} == {"cbec_retail"}
-    start = threading.Barrier(YEAR_QUOTES)
-
-    def buy(i):
-        try:
-            start.wait()
-            order_place(actor=actor, quote=quotes[i], buyer=BUYER)
-            return "sold"
-        except DomainError as refusal:
-            return refusal.code
-        finally:
-            connection.close()
-
-    # when they are all ordered at once
-    with ThreadPoolExecutor(YEAR_QUOTES) as pool:
-        outcomes = list(pool.map(buy, range(YEAR_QUOTES)))
-
-    # then five are placed and one is refused: the consumer's year is checked under a lock
-    assert sorted(outcomes) == ["annual_limit_reached"] + ["sold"] * (YEAR_QUOTES - 1)
-    assert Order.objects.count() == YEAR_QUOTES - 1
-    assert Listing.objects.get(pk=listing.pk).stock == 10 - (YEAR_QUOTES - 1)
