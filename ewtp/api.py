@@ -33,17 +33,27 @@ class ExceptionHandler(StandardExceptionHandler):
         return super().convert_known_exceptions(exc)
 
 
-def _error(status, type_, code, detail):
+def is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status, code, detail):
+    """An answer in the API's error shape, for errors met before or outside a DRF view."""
+    type_ = "server_error" if status >= 500 else "client_error"
     return JsonResponse({"type": type_, "errors": [{"code": code, "detail": detail, "attr": None}]}, status=status)
 
 
+def api_not_found():
+    return error_response(404, "not_found", "No API endpoint at this address.")
+
+
 def not_found(request, exception):
-    if request.path.startswith("/api/"):
-        return _error(404, "client_error", "not_found", "No API endpoint at this address.")
+    if is_api(request):
+        return api_not_found()
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    if request.path.startswith("/api/"):
-        return _error(500, "server_error", "error", "A server error occurred.")
+    if is_api(request):
+        return error_response(500, "error", "A server error occurred.")
     return defaults.server_error(request)

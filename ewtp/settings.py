@@ -4,9 +4,11 @@ Unset, everything runs on one machine with no servers: SQLite in `var/`, a Celer
 file system, DEBUG on. Production sets DEBUG=false and must then give SECRET_KEY and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "axes",
     "hubs",
     "trade",
     "customs",
@@ -53,14 +56,43 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ewtp.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ewtp.middleware.PrivateAnswersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Request bodies: the largest the platform reads (a listing or an order is a few kB). A bigger body is
+# refused with 413 before it is read; an API error in the JSON shape.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+
+# Content-Security-Policy: scripts and styles only from the platform's own static files, no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# No page needs a device's sensors or payment sheet.
+PERMISSIONS_POLICY = {
+    feature: [] for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "microphone", "payment", "usb")
+}
 
 ROOT_URLCONF = "ewtp.urls"
 WSGI_APPLICATION = "ewtp.wsgi.application"
@@ -97,6 +129,16 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "hubs.User"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login lockout (portal and console): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused, the right password included, for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "hubs.throttling.client_address"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -126,7 +168,9 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The cache holds rate-limit counts and the worker's heartbeat, so every process must share it: files in
+# var/ by default, Redis in production (CACHE_URL=redis://...).
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
 # Consumers' ID numbers are kept as a keyed hash (for the annual CBEC quota). A key of its own, so
 # that rotating SECRET_KEY does not reset every consumer's quota.
@@ -146,13 +190,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ewtp.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_PARSER_CLASSES": ["hubs.kernel.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["hubs.throttling.ClientRateThrottle", "hubs.throttling.AddressRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env.str("API_RATE_PER_CLIENT", default="300/min"),  # per API key or signed-in user
+        "address": env.str("API_RATE_PER_ADDRESS", default="600/min"),  # per client address
+        "api_key_failures": env.str("API_KEY_FAILURES_PER_ADDRESS", default="10/hour"),
+    },
+    # Client addresses come from REMOTE_ADDR unless trusted proxies in front add X-Forwarded-For.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "ewtp.api.ExceptionHandler",
@@ -173,19 +225,15 @@ SPECTACULAR_SETTINGS = {
         "CountryEnum": "django_countries.countries",
         "ListingStatusEnum": "trade.models.ListingStatus.choices",
         "OrderStatusEnum": "trade.models.OrderStatus.choices",
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
-        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
-        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    # Request and response bodies are separate components: what the platform sets (ids, times) is
+    # read-only, never asked of a client, and a response's optional text may be empty.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers, the Idempotency-Key header and the replay header (ewtp/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ewtp.openapi.check_domain_error_codes",
+    ],
 }
 
 # Celery: the broker is CELERY_BROKER_URL, else REDIS_URL, else a folder in var/ so that the
@@ -212,6 +260,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # A worker's sign of life for /healthz; a heartbeat no worker took in time is dropped, not queued.
+    "worker-heartbeat": {"task": "hubs.tasks.worker_heartbeat_task", "schedule": 30, "options": {"expires": 30}},
     # The API keeps the first answer to an Idempotency-Key for 24 hours, then forgets it.
     "purge-expired-claims": {"task": "hubs.tasks.purge_expired_claims_task", "schedule": 60 * 60},
 }
@@ -223,6 +273,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Lockouts are logged as warnings; every successful login is not news.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Production hardening: on whenever DEBUG is off (TLS terminates at the proxy in front of gunicorn).

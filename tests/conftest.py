@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from ewtp.celery import app as celery_app
@@ -14,6 +15,12 @@ from tests.tenants import make_tenant
 def fast_password_hashing(settings):
     """Hashing strength is Django's business, not ours: a fast hasher keeps the cast cheap to create."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counts and heartbeats live in the shared cache: each test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture

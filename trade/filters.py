@@ -1,5 +1,6 @@
 import django_filters
 
+from hubs.kernel.filters import IsoDateTimeFilter
 from trade.models import Order, OrderStatus
 
 
@@ -7,8 +8,8 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     origin_hub = django_filters.CharFilter(field_name="origin_hub__code")
     destination_hub = django_filters.CharFilter(field_name="destination_hub__code")
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    placed_after = IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
     buyer = django_filters.CharFilter(field_name="buyer__name", lookup_expr="icontains")
 
     class Meta:

@@ -5,14 +5,16 @@ from djmoney.money import Money
 from rest_framework import serializers, viewsets
 
 from hubs.kernel.idempotency import idempotent
-from hubs.kernel.money import DECIMAL_PLACES, MAX_DIGITS
+from hubs.kernel.money import DECIMAL_PLACES, MAX_DIGITS, validate_amount
 from hubs.scoping import actor_for_request, restrict
 
 
 class MoneyField(serializers.Serializer):
     """`{"amount": "425.00", "currency": "CNY"}`: an amount never travels without its currency."""
 
-    amount = serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    amount = serializers.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[validate_amount]
+    )
     currency = serializers.ChoiceField(choices=settings.CURRENCIES)
 
     def to_representation(self, instance):
@@ -20,6 +22,11 @@ class MoneyField(serializers.Serializer):
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
+        # A PATCH makes nested fields optional too; a price is still given whole.
+        missing = {name: self.fields[name].error_messages["required"] for name in ("amount", "currency")}
+        missing = {name: [message] for name, message in missing.items() if name not in values}
+        if missing:
+            raise serializers.ValidationError(missing, code="required")
         return Money(values["amount"], values["currency"])
 
 

@@ -1,21 +1,63 @@
-"""Money: one precision for every stored amount, one rounding rule per currency."""
+"""Money: one precision for every stored amount, one range it is checked against, one rounding rule per
+currency."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django import forms
+from django.core.exceptions import ValidationError
 from djmoney.models.fields import MoneyField
 from moneyed import CURRENCIES, get_currency
+
+from hubs.kernel.errors import DomainError
 
 MAX_DIGITS = 16
 DECIMAL_PLACES = 2
 
+# The largest amount stored exactly on every database: SQLite reads a decimal column back through a
+# float of 15 significant digits, so two decimals leave 13 digits before the point (the columns hold 16).
+MAX_AMOUNT = Decimal(10) ** (15 - DECIMAL_PLACES) - Decimal("0.01")
+OUT_OF_RANGE = f"Give an amount of at most {MAX_AMOUNT:,}."
+
+
+def validate_amount(value) -> None:
+    """Refuse an amount (a Decimal or a Money) that a money column cannot give back exactly."""
+    amount = getattr(value, "amount", value)
+    if isinstance(amount, Decimal) and amount.is_finite() and abs(amount) > MAX_AMOUNT:
+        raise ValidationError(OUT_OF_RANGE, code="amount_out_of_range")
+
+
+class AmountField(MoneyField):
+    """djmoney's MoneyField that refuses, on every write, an amount it could not read back.
+
+    Forms built from the model validate it too; the API's MoneyField and `amount_form_field` check
+    the same range at their boundary, so a user sees the error on the field before a service runs.
+    """
+
+    default_validators = [validate_amount]
+
+    def get_db_prep_save(self, value, connection):
+        try:
+            validate_amount(value)
+        except ValidationError as exc:
+            raise DomainError(exc.messages[0], code="amount_out_of_range", attr=self.name) from exc
+        return super().get_db_prep_save(value, connection)
+
+    def deconstruct(self):
+        # Migrations need no more than djmoney's field: the range is a check, not a column property.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "djmoney.models.fields.MoneyField", args, kwargs
+
 
 def money_field(**kwargs):
-    """A MoneyField at the project's precision; its currency column sits beside it."""
-    return MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default_currency=None, **kwargs)
+    """A money column at the project's precision; its currency column sits beside it."""
+    return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default_currency=None, **kwargs)
 
 
-# The largest amount a money column holds.
-MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES) - Decimal("0.01")
+def amount_form_field(**kwargs) -> forms.DecimalField:
+    """A form's amount field, checked against the range a money column holds."""
+    return forms.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[validate_amount], **kwargs
+    )
 
 
 def minor_unit(currency):
