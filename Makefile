@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint
+.PHONY: install run serve test lint
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,21 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Migrates, loads the demo data (idempotent), then serves the portal with a Celery worker and beat.
-# Ctrl-C stops all of them.
+
+# Migrates, loads the demo data (idempotent), then serves the portal with a Celery worker and beat: the
+# Procfile's processes under honcho, which `exec` puts straight under make. Ctrl-C and a closed terminal
+# stop all of them. `make serve` is the last step alone (tests/test_make_run.py runs it).
+run serve: export HOST := $(HOST)
+run serve: export PORT := $(PORT)
+run serve: export PATH := $(abspath $(VENV))/bin:$(PATH)
+run serve: export PYTHONUNBUFFERED := 1
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A ewtp worker --beat --loglevel=INFO --concurrency=2 & \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	exec $(PY) bin/run_procfile.py start
+
+serve:
+	exec $(PY) bin/run_procfile.py start
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

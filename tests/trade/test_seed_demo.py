@@ -31,7 +31,8 @@ def test_seed_demo_loads_the_three_hubs_and_their_cast(db, settings, client):
         assert hub.rule_sets.filter(status="published").exists()
         roles = set(Membership.objects.filter(hub=hub).values_list("role", flat=True))
         assert {Role.HUB_OFFICER, Role.HUB_SUPERVISOR} <= roles
-    assert client.login(username="hgh-officer", password=DEMO_PASSWORD)
+    logged_in = client.post("/admin/login/", {"username": "hgh-officer", "password": DEMO_PASSWORD})
+    assert logged_in.status_code == 302
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {DEMO_API_KEY}").status_code == 200
 
 

@@ -1,3 +1,4 @@
+import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -80,7 +81,8 @@ class Command(BaseCommand):
             companies[username], new = Company.objects.get_or_create(
                 country=country,
                 registration_number=registration,
-                defaults={"legal_name": legal_name, "home_hub": hubs[hub], "home_currency": currency},
+                # Verified by their hubs already, so that they place orders from the first click.
+                defaults={"legal_name": legal_name, "home_hub": hubs[hub], "home_currency": currency, "verified": True},
             )
             created += new
             created += self.member(username, Role.SELLER_ADMIN, company=companies[username])
@@ -126,12 +128,15 @@ class Command(BaseCommand):
         return new_user + new_membership
 
     def print_logins(self):
+        # The address `make run` serves, which it passes on in HOST and PORT (all interfaces: this machine's).
+        host = os.environ.get("HOST") or "127.0.0.1"
+        url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{os.environ.get('PORT') or '8000'}/"
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
-        self.stdout.write("  Portal   http://127.0.0.1:8000/")
+        self.stdout.write(f"  Portal   {url}")
         for username, legal_name, *_ in COMPANIES:
             self.stdout.write(f"    {username:<16} seller admin of {legal_name}")
-        self.stdout.write("  Officer console   http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  Officer console   {url}admin/")
         for code, name, *_ in HUBS:
             self.stdout.write(f"    {code.lower()}-officer / {code.lower()}-supervisor   {name}")
-        self.stdout.write("  REST API   http://127.0.0.1:8000/api/docs/")
+        self.stdout.write(f"  REST API   {url}api/docs/")
         self.stdout.write(f"    Authorization: Api-Key {DEMO_API_KEY}   ({INTEGRATOR[2]})")
