@@ -232,7 +232,7 @@ SPECTACULAR_SETTINGS = {
     # The error answers, the Idempotency-Key header and the replay header (ewtp/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "ewtp.openapi.check_domain_error_codes",
+        "ewtp.openapi.postprocess_schema",
     ],
 }
 

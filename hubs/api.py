@@ -1,6 +1,6 @@
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -45,8 +45,10 @@ class CompanySerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    company = CompanySerializer()
-    hub = HubSerializer()
+    company = CompanySerializer(allow_null=True, help_text="The company of a seller's or a company integrator's role.")
+    hub = HubSerializer(
+        allow_null=True, help_text="The hub of an officer's, a supervisor's or a hub integrator's role."
+    )
 
     class Meta:
         model = Membership
@@ -98,7 +100,11 @@ class HSCodeSerializer(serializers.ModelSerializer):
         fields = ["code", "description", "level", "parent", "section"]
 
 
-@extend_schema(parameters=[OpenApiParameter("q", str, description="Code prefix (`3304`) or words (`lipstick`)")])
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Code prefix (`3304`) or words (`lipstick`)")]
+    )
+)
 class HSCodeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """The Harmonized System 2022: search by code prefix or by words of the description."""
 
