@@ -11,6 +11,7 @@ admin.site.site_title = "eHub officer console"
 admin.site.index_title = "Your hub"
 
 handler404 = "ewtp.api.not_found"
+handler403 = "hubs.console.permission_denied"
 handler500 = "ewtp.api.server_error"
 
 urlpatterns = [

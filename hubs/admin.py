@@ -1,12 +1,27 @@
-"""The officer console: the Django admin, every page scoped to the officer's own hub."""
+"""The officer console: the Django admin, every page scoped to the officer's own hub.
+
+No page leads an officer to a dead end: a row of another hub (or any row the officer may not open) is shown
+as text, never as a link (`console_link`); filters list only the related rows the officer may open and the
+states a row can reach; a refusal is shown in the console's own layout (`hubs.console`).
+"""
+
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
+from django.contrib.admin.utils import get_fields_from_path, quote
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Count, Max, Q
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
+from hubs import tariff
 from hubs.kernel.errors import DomainError
+from hubs.kernel.transitions import StateMachine
 from hubs.models import (
     OFFICER_ROLES,
     ApiKey,
@@ -21,19 +36,182 @@ from hubs.models import (
     RuleSet,
     User,
 )
-from hubs.scoping import actor_for_request
+from hubs.scoping import actor_for_request, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import (
     api_key_revoke,
     company_verify,
     fx_rate_enter,
     rule_set_copy_to_draft,
+    rule_set_discard,
     rule_set_draft_edit,
     rule_set_publish,
+    rule_set_withdraw,
 )
 
+# --- no dead ends: links, filters ------------------------------------------------------------------------
 
-class TenantAdmin(admin.ModelAdmin):
+
+def may_open(request, row, admin_site=admin.site):
+    """Whether the request's user may open `row`'s console page: its model has a page there, and the row is
+    among those the page shows this user. Remembered for the request."""
+    model_admin = admin_site._registry.get(type(row))
+    if model_admin is None:
+        return False
+    known = request.__dict__.setdefault("_console_may_open", {})
+    key = (type(row)._meta.label, row.pk)
+    if key not in known:
+        known[key] = model_admin.has_view_or_change_permission(request, row) and (
+            model_admin.get_queryset(request).filter(pk=row.pk).exists()
+        )
+    return known[key]
+
+
+def console_link(request, row, admin_site=admin.site):
+    """`row` as a link to its console page where the request's user may open it; otherwise as text."""
+    if row is None:
+        return "-"
+    if may_open(request, row, admin_site):
+        opts = row._meta
+        try:
+            url = reverse(f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(row.pk)])
+        except NoReverseMatch:
+            return str(row)
+        return format_html('<a href="{}">{}</a>', url, row)
+    return str(row)
+
+
+def percent(rate):
+    """A stored fraction as a percentage: Decimal("0.13") → "13%"."""
+    return "-" if rate is None else f"{(rate * 100).normalize():f}%"
+
+
+def reachable_states(model):
+    """The states a row of a state machine can be in: its field's default, and all that follow along the map."""
+    start = model._meta.get_field(model.state_field).get_default()
+    reached, todo = {start}, [start]
+    while todo:
+        for state in model.TRANSITIONS.get(todo.pop(), ()):
+            if state not in reached:
+                reached.add(state)
+                todo.append(state)
+    return reached
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A filter by a related row that lists only the rows the officer may open (for a hub: its own hubs)."""
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model
+        related_admin = model_admin.admin_site._registry.get(related)
+        if related_admin is not None:
+            rows = related_admin.get_queryset(request)
+        elif is_tenant_model(related):
+            rows = restrict(related._default_manager.all(), actor_for_request(request))
+        else:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return [(row.pk, str(row)) for row in (rows.order_by(*ordering) if ordering else rows)]
+
+
+class ReachableStateListFilter(admin.ChoicesFieldListFilter):
+    """A filter by a state machine's state that lists only the states its rows can reach (`reachable_states`)."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        reachable = reachable_states(field.model)
+        self.states = [(value, title) for value, title in field.flatchoices if value in reachable]
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {
+            f"{i}__c": Count(pk_attname, filter=Q((self.lookup_kwarg, value)))
+            for i, (value, _) in enumerate(self.states)
+        }
+
+    def choices(self, changelist):
+        counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
+        yield {
+            "selected": self.lookup_val is None,
+            "query_string": changelist.get_query_string(remove=[self.lookup_kwarg, self.lookup_kwarg_isnull]),
+            "display": "All",
+        }
+        for i, (value, title) in enumerate(self.states):
+            yield {
+                "selected": self.lookup_val is not None and str(value) in self.lookup_val,
+                "query_string": changelist.get_query_string({self.lookup_kwarg: value}, [self.lookup_kwarg_isnull]),
+                "display": f"{title} ({counts[f'{i}__c']})" if counts is not None else title,
+            }
+
+
+class ConsoleMixin:
+    """What every console page and inline shares: related rows shown as links only where the officer may
+    open them, and filters that list only what the officer may pick.
+
+    A read-only page (no change permission) shows each foreign key through `console_link`; so does an
+    editable page or an inline, for its read-only foreign keys.
+    """
+
+    def _link_display(self, request, name):
+        """A display of foreign key `name` through `console_link`: one per request, as the admin compares them."""
+        displays = request.__dict__.setdefault("_console_link_displays", {})
+        key = (id(self), name)
+        if key not in displays:
+            field = self.model._meta.get_field(name)
+
+            def display(row):
+                return console_link(request, getattr(row, name), self.admin_site)
+
+            display.__name__ = name
+            display.short_description = capfirst(field.verbose_name)
+            displays[key] = display
+        return displays[key]
+
+    def _is_link(self, name):
+        if not isinstance(name, str):
+            return False
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        return field.concrete and (field.many_to_one or field.one_to_one)
+
+    def _as_links(self, request, names, linked):
+        return [
+            tuple(self._as_links(request, name, linked))
+            if isinstance(name, (list, tuple))
+            else self._link_display(request, name)
+            if self._is_link(name) and (linked is None or name in linked)
+            else name
+            for name in names
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._as_links(request, super().get_readonly_fields(request, obj), None)
+
+    def get_fieldsets(self, request, obj=None):
+        read_only_page = (
+            not isinstance(self, InlineModelAdmin) and obj is not None and not self.has_change_permission(request, obj)
+        )
+        linked = None if read_only_page else set(super().get_readonly_fields(request, obj))
+        return [
+            (title, {**options, "fields": self._as_links(request, options["fields"], linked)})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_list_filter(self, request):
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                field = get_fields_from_path(self.model, entry)[-1]
+                if field.is_relation:
+                    entry = (entry, ScopedRelatedFieldListFilter)
+                elif issubclass(field.model, StateMachine) and field.name == field.model.state_field and field.choices:
+                    entry = (entry, ReachableStateListFilter)
+            filters.append(entry)
+        return filters
+
+
+class TenantAdmin(ConsoleMixin, admin.ModelAdmin):
     """Base of every officer-console page over tenant-owned rows.
 
     Rows are restricted to the actor; another hub's row answers 404. Officers and supervisors
@@ -153,26 +331,181 @@ class AuditEventAdmin(TenantAdmin):
 
 def _supervises(request, rule_set):
     """A supervisor of the rule set's hub (or a superuser), looking at a draft."""
-    if rule_set is None or rule_set.is_published:
+    if rule_set is None or not rule_set.is_draft:
         return False
     return request.user.is_superuser or Role.HUB_SUPERVISOR in actor_for_request(request).roles_at(rule_set.hub)
 
 
-class RateRowInline(admin.TabularInline):
+class PercentField(forms.DecimalField):
+    """A rate edited as a percentage (13 for 13%) and stored as the fraction it stands for (Decimal 0.13)."""
+
+    def __init__(self, **kwargs):
+        kwargs["widget"] = forms.NumberInput(attrs={"class": "vPercent"})
+        kwargs.update(max_digits=4, decimal_places=2, min_value=0, max_value=Decimal("99.99"))  # 0.9999 stored
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return f"{(value * 100).normalize():f}"
+        return value
+
+    def clean(self, value):
+        entered = super().clean(value)
+        return None if entered is None else entered / 100
+
+    def has_changed(self, initial, data):
+        try:
+            entered = self.to_python(data)
+        except ValidationError:
+            return True
+        stored = None if initial in (None, "") else Decimal(str(initial)) * 100
+        return stored != entered
+
+
+class UnitPricesWidget(forms.MultiWidget):
+    """One amount per unit of measure, each shown with its currency: `CNY [10] per g`."""
+
+    def __init__(self, attrs=None):
+        amount = {"class": "vUnitPrice", "step": "any", "min": "0"}
+        super().__init__({unit: forms.NumberInput(attrs=amount) for unit in tariff.PRICE_UNITS}, attrs)
+        self.currency = ""
+
+    def decompress(self, value):
+        prices = value if isinstance(value, dict) else {}
+        return [prices.get(unit) for unit in tariff.PRICE_UNITS]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = value if isinstance(value, list) else self.decompress(value)
+        attrs = self.build_attrs(self.attrs, attrs)
+        parts = []
+        for widget, unit, amount in zip(self.widgets, tariff.PRICE_UNITS, values, strict=True):
+            unit_attrs = {**attrs, "id": f"{attrs['id']}_{unit}"} if "id" in attrs else attrs
+            unit_attrs = {**unit_attrs, "aria-label": f"{self.currency or 'Price'} per {unit}"}
+            parts.append((self.currency, widget.render(f"{name}_{unit}", amount, unit_attrs, renderer), unit))
+        rows = format_html_join("", '<label class="unit-price">{} {} <span>per {}</span></label>', parts)
+        return format_html('<div class="unit-prices">{}</div>', rows)
+
+
+class UnitPricesField(forms.MultiValueField):
+    """Prices per unit of measure from which the consumption tax applies, each an amount in the hub's
+    currency; stored as {"g": "10", "piece": "15"} (`hubs.tariff.UNIT_PRICES`), empty units left out."""
+
+    widget = UnitPricesWidget
+
+    def __init__(self, *, currency="", **kwargs):
+        for offered in ("encoder", "decoder", "max_length"):  # what the model's JSONField offers a form field
+            kwargs.pop(offered, None)
+        kwargs.update(required=False, show_hidden_initial=False)
+        fields = [forms.DecimalField(required=False) for _ in tariff.PRICE_UNITS]
+        super().__init__(fields, require_all_fields=False, **kwargs)
+        self.currency = self.widget.currency = currency
+
+    def compress(self, values):
+        amounts = zip(tariff.PRICE_UNITS, values or (), strict=False)
+        return {unit: f"{amount:f}" for unit, amount in amounts if amount is not None}
+
+    def validate(self, value):
+        problem = tariff.value_problem(tariff.UNIT_PRICES, value, self.currency)
+        if problem:
+            raise ValidationError(f"Give {problem}.", code="invalid_unit_prices")
+
+
+RATE_PERCENTS = {
+    "duty_rate": "Duty %",
+    "vat_rate": "VAT / sales tax %",
+    "consumption_tax_rate": "Consumption tax %",
+    "export_refund_rate": "Export refund %",
+}
+
+
+class RateRowForm(forms.ModelForm):
+    """A rate row as a supervisor edits it: rates in percent, the consumption-tax thresholds as amounts in
+    the hub's currency (`currency`, given by the rule set's page)."""
+
+    class Meta:
+        model = RateRow
+        fields = [
+            "hs_prefix",
+            *RATE_PERCENTS,
+            "consumption_tax_min_unit_price",
+            "cbec_positive_list",
+            "admissibility",
+            "de_minimis_excluded",
+            "note",
+        ]
+        labels = {
+            "hs_prefix": "HS prefix",
+            **RATE_PERCENTS,
+            "cbec_positive_list": "CBEC list",
+            "de_minimis_excluded": "No de minimis",
+        }
+        widgets = {
+            "hs_prefix": forms.TextInput(attrs={"class": "vPrefix"}),
+            "note": forms.Textarea(attrs={"class": "vNote", "rows": 3}),
+        }
+        field_classes = {
+            **dict.fromkeys(RATE_PERCENTS, PercentField),
+            "consumption_tax_min_unit_price": UnitPricesField,
+        }
+
+    def __init__(self, *args, currency="", **kwargs):
+        super().__init__(*args, **kwargs)
+        prices = self.fields.get("consumption_tax_min_unit_price")
+        if prices is not None:
+            prices.label = f"Consumption tax from ({currency or 'hub currency'})"
+            prices.currency = prices.widget.currency = currency
+
+
+class RateRowInline(ConsoleMixin, admin.TabularInline):
+    """A version's rates: percentages and amounts for its supervisor to edit in a draft, shown read-only to
+    everyone else who sees the version."""
+
     model = RateRow
+    form = RateRowForm
     extra = 0
-    fields = [
+    edit_fields = RateRowForm.Meta.fields
+    read_fields = [
         "hs_prefix",
-        "duty_rate",
-        "vat_rate",
-        "consumption_tax_rate",
-        "consumption_tax_min_unit_price",
+        "duty_percent",
+        "vat_percent",
+        "consumption_tax_percent",
+        "export_refund_percent",
+        "consumption_tax_from",
         "cbec_positive_list",
-        "export_refund_rate",
         "admissibility",
         "de_minimis_excluded",
         "note",
     ]
+
+    def get_fields(self, request, obj=None):
+        return self.edit_fields if _supervises(request, obj) else self.read_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if _supervises(request, obj) else self.read_fields
+
+    @admin.display(description="Duty %")
+    def duty_percent(self, row):
+        return percent(row.duty_rate)
+
+    @admin.display(description="VAT / sales tax %")
+    def vat_percent(self, row):
+        return percent(row.vat_rate)
+
+    @admin.display(description="Consumption tax %")
+    def consumption_tax_percent(self, row):
+        return percent(row.consumption_tax_rate)
+
+    @admin.display(description="Export refund %")
+    def export_refund_percent(self, row):
+        return percent(row.export_refund_rate)
+
+    @admin.display(description="Consumption tax from")
+    def consumption_tax_from(self, row):
+        prices = row.consumption_tax_min_unit_price or {}
+        currency = row.rule_set.hub.currency
+        return (
+            ", ".join(f"{currency} {prices[unit]} per {unit}" for unit in tariff.PRICE_UNITS if unit in prices) or "-"
+        )
 
     def has_view_permission(self, request, obj=None):
         return True
@@ -187,23 +520,90 @@ class RateRowInline(admin.TabularInline):
         return _supervises(request, obj)
 
 
+class RuleSetForm(forms.ModelForm):
+    """A draft's parameters, checked against its rule family's declaration (`hubs.tariff.RULE_FAMILIES`):
+    each fault is shown on the field at fault, as the publish service would refuse it."""
+
+    class Meta:
+        model = RuleSet
+        fields = ["effective_from", "notes", *tariff.RULE_SET_PARAMETERS]
+        field_classes = {"lvg_rate": PercentField}
+        labels = {"lvg_rate": "Low-value goods tax %"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rule_set = self.instance
+        if rule_set.hub_id is None:
+            return
+        family = {parameter.name: parameter for parameter in tariff.RULE_FAMILIES[rule_set.import_rules]}
+        for name, field in self.fields.items():
+            parameter = family.get(name)
+            if parameter is not None and name != "lvg_rate":
+                field.label = parameter.label
+            if parameter is not None and parameter.kind == tariff.AMOUNT and not parameter.currency:
+                field.help_text = f"An amount in {rule_set.hub.currency}. {field.help_text}".strip()
+
+    def clean(self):
+        data = super().clean()
+        rule_set = self.instance
+        if rule_set.hub_id is None:
+            return data
+        effective_from = data.get("effective_from")
+        if effective_from is not None and effective_from < hub_today(rule_set.hub):
+            self.add_error("effective_from", f"Rules take effect today ({hub_today(rule_set.hub)}) or later.")
+        values = {**rule_set.parameters, **{name: data.get(name) for name in tariff.RULE_SET_PARAMETERS}}
+        for error in tariff.parameter_errors(rule_set.import_rules, values, currency=rule_set.hub.currency):
+            field = error.attr if error.attr in self.fields else None
+            if field not in self.errors:
+                self.add_error(field, error.detail)
+        return data
+
+
 @admin.register(RuleSet)
 class RuleSetAdmin(TenantAdmin):
-    """Duty and tax rules per hub: supervisors copy the version in force to a draft, edit it, publish it."""
+    """Duty and tax rules per hub: supervisors copy a version to a draft, edit it, publish it; withdraw or
+    supersede a published version before its date comes; discard a draft."""
 
+    form = RuleSetForm
     list_display = ["hub", "version", "status", "effective_from", "import_rules", "published_at"]
     list_filter = ["status", "hub"]
     list_select_related = ["hub"]
     readonly_fields = ["hub", "version", "status", "published_at", "import_rules"]
     inlines = [RateRowInline]
-    actions = ["copy_to_draft", "publish"]
+    actions = ["copy_to_draft", "publish", "withdraw", "discard"]
     service_arg = "rule_set"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["hub", "import_rules", "effective_from", "notes", *tariff.RULE_SET_PARAMETERS]
+        family = [parameter.name for parameter in tariff.RULE_FAMILIES[obj.import_rules]]
+        if not self.has_change_permission(request, obj):
+            family = ["lvg_percent" if name == "lvg_rate" else name for name in family]
+        return ["hub", "version", "status", "import_rules", "effective_from", "published_at", *family, "notes"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return super().get_readonly_fields(request, obj) if obj is not None else ["version", "status", "published_at"]
+
+    @admin.display(description="Low-value goods tax %")
+    def lvg_percent(self, rule_set):
+        return percent(rule_set.lvg_rate)
 
     def has_change_permission(self, request, obj=None):
         return _supervises(request, obj)
 
     def has_supervise_permission(self, request):
         return request.user.is_superuser or actor_for_request(request).has_role(Role.HUB_SUPERVISOR)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, RateRowInline) and obj is not None and obj.hub_id:
+            kwargs["form_kwargs"] = {"currency": obj.hub.currency}
+        return kwargs
+
+    def save_model(self, request, obj, form, change):
+        if not change:  # a superuser writes a new hub's first draft; supervisors copy a version to a draft
+            obj.version = (RuleSet.objects.filter(hub=obj.hub).aggregate(latest=Max("version"))["latest"] or 0) + 1
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         """One audit event per save of a draft (the admin saves in one transaction), naming what changed."""
@@ -217,13 +617,23 @@ class RuleSetAdmin(TenantAdmin):
 
     @admin.action(description="Publish the selected drafts on their effective date", permissions=["supervise"])
     def publish(self, request, queryset):
+        """Publish each draft on the date set on it; one published for the same date, not yet in force, is
+        superseded by it."""
         for rule_set in queryset:
             published = "{count} rule sets published."
             self.run_service(request, rule_set_publish, [rule_set], published, effective_from=rule_set.effective_from)
 
+    @admin.action(description="Withdraw the selected versions before they take effect", permissions=["supervise"])
+    def withdraw(self, request, queryset):
+        self.run_service(request, rule_set_withdraw, queryset, "{count} rule sets withdrawn.")
+
+    @admin.action(description="Discard the selected drafts", permissions=["supervise"])
+    def discard(self, request, queryset):
+        self.run_service(request, rule_set_discard, queryset, "{count} drafts discarded.")
+
 
 @admin.register(HSCode)
-class HSCodeAdmin(admin.ModelAdmin):
+class HSCodeAdmin(ConsoleMixin, admin.ModelAdmin):
     """The HS nomenclature: reference data every officer reads, nobody edits here."""
 
     list_display = ["code", "description", "level", "section"]
@@ -263,7 +673,7 @@ class FxRateEntryForm(forms.ModelForm):
 
 
 @admin.register(FxRate)
-class FxRateAdmin(admin.ModelAdmin):
+class FxRateAdmin(ConsoleMixin, admin.ModelAdmin):
     """Reference rates: ECB files are loaded with `fx_load`; supervisors enter the rates the ECB does not
     publish. Every officer reads them; nobody changes a stored rate."""
 
@@ -314,4 +724,45 @@ class FxRateAdmin(admin.ModelAdmin):
         obj.pk = entered.pk
 
 
-admin.site.register(User, UserAdmin)
+@admin.register(User)
+class ConsoleUserAdmin(ConsoleMixin, UserAdmin):
+    """People. A superuser manages them; an officer reads, without passwords or permissions, those of its
+    hubs: members of the hub, and of the companies at home there. Anyone else answers 404, as a missing
+    user does, on every page (change, history, password)."""
+
+    officer_fieldsets = (
+        (None, {"fields": ("username", "first_name", "last_name", "email")}),
+        ("Activity", {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+
+    def _serves_a_hub(self, request):
+        return actor_for_request(request).has_role(*OFFICER_ROLES)
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        actor = actor_for_request(request)
+        memberships = restrict(Membership.objects.all(), actor)
+        companies = restrict(Company.objects.all(), actor)
+        return users.filter(Q(memberships__in=memberships) | Q(memberships__company__in=companies)).distinct()
+
+    def get_object(self, request, object_id, from_field=None):
+        user = super().get_object(request, object_id, from_field)
+        if user is None:
+            raise Http404("No such person in your hub.")
+        return user
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or self._serves_a_hub(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or self._serves_a_hub(request)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.officer_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_list_filter(self, request):
+        return super().get_list_filter(request) if self.has_change_permission(request) else ["is_active"]

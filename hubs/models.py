@@ -1,4 +1,3 @@
-from decimal import Decimal, InvalidOperation
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -25,6 +24,11 @@ COMPANY_VERIFIED = verb("company.verified", "Verified by {actor}")
 RULE_SET_DRAFTED = verb("rule_set.drafted", "Drafted by {actor} from version {from_version}")
 RULE_SET_EDITED = verb("rule_set.edited", "Draft edited by {actor}")
 RULE_SET_PUBLISHED = verb("rule_set.published", "Published by {actor}, in force from {effective_from}")
+RULE_SET_WITHDRAWN = verb("rule_set.withdrawn", "Withdrawn by {actor} before it took effect on {effective_from}")
+RULE_SET_SUPERSEDED = verb(
+    "rule_set.superseded", "Superseded by version {by_version}, published by {actor} for {effective_from}"
+)
+RULE_SET_DISCARDED = verb("rule_set.discarded", "Draft discarded by {actor}")
 FX_RATE_ENTERED = verb("fx_rate.entered", "Rate {base}/{quote} {rate} for {rate_date} entered by {actor}")
 
 
@@ -237,13 +241,18 @@ class HSCode(models.Model):
 
 class RuleSetStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    DISCARDED = "discarded", "Discarded draft"
     PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn before it took effect"
+    SUPERSEDED = "superseded", "Superseded before it took effect"
 
 
 class RuleSet(StateMachine, models.Model):
     """One version of a hub's duty and tax rules. A draft is edited; a published version never changes.
 
     The version in force on a date is the published one with the latest `effective_from` on or before it.
+    Until that date comes, a supervisor may withdraw a published version, or supersede it by publishing
+    a corrected one for the same date; withdrawn and superseded versions are never in force.
     """
 
     hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="rule_sets")
@@ -272,7 +281,10 @@ class RuleSet(StateMachine, models.Model):
     tenant_company = None
 
     audit_name = "rule_set"
-    TRANSITIONS = {RuleSetStatus.DRAFT: {RuleSetStatus.PUBLISHED}}
+    TRANSITIONS = {
+        RuleSetStatus.DRAFT: {RuleSetStatus.PUBLISHED, RuleSetStatus.DISCARDED},
+        RuleSetStatus.PUBLISHED: {RuleSetStatus.WITHDRAWN, RuleSetStatus.SUPERSEDED},
+    }
 
     class Meta:
         ordering = ["hub__code", "-version"]
@@ -284,7 +296,7 @@ class RuleSet(StateMachine, models.Model):
                 name="rule_set_one_published_per_date",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(effective_from__isnull=False),
+                condition=Q(status__in=["draft", "discarded"]) | Q(effective_from__isnull=False),
                 name="rule_set_published_has_effective_date",
             ),
         ]
@@ -296,22 +308,26 @@ class RuleSet(StateMachine, models.Model):
     def is_published(self):
         return self.status == RuleSetStatus.PUBLISHED
 
+    @property
+    def is_draft(self):
+        return self.status == RuleSetStatus.DRAFT
+
     def save(self, *args, **kwargs):
-        if self.pk and RuleSet.objects.filter(pk=self.pk, status=RuleSetStatus.PUBLISHED).exists():
+        """Only a draft changes; any other version changes only its status, through `transition`."""
+        state_only = set(kwargs.get("update_fields") or ()) == {self.state_field}
+        frozen = RuleSet.objects.filter(pk=self.pk).exclude(status=RuleSetStatus.DRAFT)
+        if self.pk and not state_only and frozen.exists():
             raise ValidationError("A published rule set never changes: copy it to a new draft.")
         super().save(*args, **kwargs)
 
-    REQUIRED_PARAMETERS = {
-        tariff.ImportRules.CHINA_CBEC: ("cbec_order_limit", "cbec_annual_limit", "cbec_tax_factor"),
-        tariff.ImportRules.MALAYSIA_DFTZ: ("de_minimis_threshold",),
-    }
+    @property
+    def parameters(self):
+        """The figures of its rule family, by name."""
+        return {name: getattr(self, name) for name in tariff.RULE_SET_PARAMETERS}
 
-    def missing_parameters(self):
-        """The parameters its import rules need that this version leaves empty (LVG needs rate and threshold)."""
-        missing = [name for name in self.REQUIRED_PARAMETERS[self.import_rules] if getattr(self, name) is None]
-        if (self.lvg_rate is None) != (self.lvg_threshold is None):
-            missing.append("lvg_threshold" if self.lvg_threshold is None else "lvg_rate")
-        return missing
+    def parameter_errors(self):
+        """What is wrong with its parameters under its import rules (`hubs.tariff.RULE_FAMILIES`)."""
+        return tariff.parameter_errors(self.import_rules, self.parameters, currency=self.hub.currency)
 
     def as_rules(self):
         """The calculator's view of this version (rates must be loaded, e.g. by prefetch)."""
@@ -335,23 +351,14 @@ class RuleSet(StateMachine, models.Model):
 
 def validate_unit_thresholds(value):
     """Prices per unit of measure from which the consumption tax applies: {"g": "10", "piece": "15"}."""
-    units = {"g", "ml", "piece"}
-    if not isinstance(value, dict):
-        raise ValidationError('Give prices per unit as {"g": "10", "ml": "10", "piece": "15"}.')
-    for unit, price in value.items():
-        if unit not in units:
-            raise ValidationError(f"“{unit}” is not a unit of measure here: use g, ml or piece.")
-        try:
-            valid = Decimal(str(price)) > 0
-        except (InvalidOperation, ValueError):
-            valid = False
-        if not valid:
-            raise ValidationError(f"The price per {unit} must be a number above zero, not {price!r}.")
+    problem = tariff.value_problem(tariff.UNIT_PRICES, value)
+    if problem:
+        raise ValidationError(f"Give {problem}.", code="invalid_unit_prices")
 
 
 def validate_rate(value):
-    if not 0 <= value < 1:
-        raise ValidationError("A rate is a fraction from 0 up to 1, such as 0.13 for 13%.")
+    if tariff.value_problem(tariff.RATE, value):
+        raise ValidationError("A rate is a fraction from 0 up to 1, such as 0.13 for 13%.", code="invalid_rate")
 
 
 class RateRow(models.Model):
@@ -388,9 +395,14 @@ class RateRow(models.Model):
         return f"{self.hs_prefix or 'default'} in {self.rule_set}"
 
     def save(self, *args, **kwargs):
-        if RuleSet.objects.filter(pk=self.rule_set_id, status=RuleSetStatus.PUBLISHED).exists():
+        if RuleSet.objects.filter(pk=self.rule_set_id).exclude(status=RuleSetStatus.DRAFT).exists():
             raise ValidationError("The rates of a published rule set never change: copy it to a new draft.")
         super().save(*args, **kwargs)
+
+    def parameter_errors(self, currency):
+        """What is wrong with its figures (`hubs.tariff.RATE_PARAMETERS`), each error's `attr` naming the row."""
+        values = {parameter.name: getattr(self, parameter.name) for parameter in tariff.RATE_PARAMETERS}
+        return tariff.rate_row_errors(values, currency=currency, path=f"rates.{self.hs_prefix or 'default'}.")
 
     def as_rate_rule(self):
         return tariff.RateRule(

@@ -60,6 +60,20 @@ def integrator_memberships_managed_by(actor):
     ).select_related("user", "company", "hub")
 
 
+def colleagues_for(actor):
+    """The members of the companies the actor belongs to, company by company (its team in the portal)."""
+    return (
+        memberships_for(actor)
+        .filter(company__in=actor.company_ids)
+        .order_by("company__legal_name", "role", "user__username")
+    )
+
+
+def companies_administered_by(actor):
+    """The companies where the actor is a seller admin: it invites colleagues and creates integrators there."""
+    return [m.company for m in actor.memberships if m.role == Role.SELLER_ADMIN and m.company_id]
+
+
 @selector_for(AuditEvent)
 def audit_events_for(actor):
     return restrict(AuditEvent.objects.select_related("company", "target_type"), actor)

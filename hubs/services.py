@@ -1,11 +1,18 @@
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework_api_key.crypto import concatenate
 
 from hubs.fx import require_currency
-from hubs.kernel.audit import audit_event_record
+from hubs.kernel.audit import audit_event_record, verb
 from hubs.kernel.errors import DomainError
 from hubs.kernel.transitions import transition
 from hubs.models import (
@@ -14,13 +21,16 @@ from hubs.models import (
     RULE_SET_DRAFTED,
     RULE_SET_EDITED,
     ApiKey,
+    Company,
     FxRate,
     FxSource,
     Hub,
+    Membership,
     RateRow,
     Role,
     RuleSet,
     RuleSetStatus,
+    User,
 )
 from hubs.rule_data import RULE_SETS
 from hubs.scoping import require_role
@@ -100,11 +110,48 @@ def rule_set_copy_to_draft(*, actor, rule_set):
     return draft
 
 
+def rule_set_validate(rule_set, rates=None):
+    """Refuse a rule set its family cannot apply: the first fault of its parameters (`hubs.tariff.RULE_FAMILIES`)
+    or of its rate rows (`hubs.tariff.RATE_PARAMETERS`), as a DomainError whose `attr` names the figure at fault."""
+    errors = rule_set.parameter_errors()
+    if errors:
+        raise errors[0]
+    rates = list(rule_set.rates.all()) if rates is None else rates
+    if not any(rate.hs_prefix == "" for rate in rates):
+        raise DomainError("A rule set needs a default rate row (empty HS prefix).", code="no_default_rate")
+    for rate in rates:
+        row = f"Rate row “{rate.hs_prefix or 'default'}”"
+        errors = rate.parameter_errors(rule_set.hub.currency)
+        if errors:
+            raise DomainError(f"{row}: {errors[0].detail}", code=errors[0].code, attr=errors[0].attr)
+        try:
+            rate.full_clean(exclude=["rule_set"])
+        except ValidationError as invalid:
+            field = next(iter(invalid.message_dict), None) if hasattr(invalid, "error_dict") else None
+            raise DomainError(
+                f"{row}: {'; '.join(invalid.messages)}",
+                code="invalid_rate",
+                attr=f"rates.{rate.hs_prefix or 'default'}.{field}" if field else None,
+            ) from invalid
+
+
+def _require_not_yet_effective(rule_set, today, verb):
+    if rule_set.effective_from <= today:
+        raise DomainError(
+            f"{rule_set} has been in force since {rule_set.effective_from}: only a version whose date has not "
+            f"come yet may be {verb}. Publish a corrected version from a later date instead.",
+            code="already_in_force",
+            attr="effective_from",
+        )
+
+
 def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
     """Publish a draft, in force from `effective_from`; from then on it never changes.
 
     Officers publish from today on: a past date would rewrite what earlier quotes were told.
-    `historical` is for loading past versions from the reference facts, as `seed_demo` does.
+    A version already published for the same date that has not taken effect yet is superseded by this
+    one (a supervisor's correction); one already in force stays. `historical` is for loading past
+    versions from the reference facts, as `seed_demo` does.
     """
     if actor is not None:
         require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
@@ -120,36 +167,62 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
     with transaction.atomic():
         Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # one publication per hub at a time
         rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
-        if rule_set.is_published:
-            raise DomainError(f"{rule_set} is already published.", code="already_published")
-        missing = rule_set.missing_parameters()
-        if missing:
+        if not rule_set.is_draft:
             raise DomainError(
-                f"{rule_set.get_import_rules_display()} needs {', '.join(missing)}.",
-                code="missing_parameters",
-                attr=missing[0],
+                f"{rule_set} is {rule_set.get_status_display().lower()}: only a draft is published.",
+                code="already_published" if rule_set.is_published else "not_a_draft",
             )
-        rates = list(rule_set.rates.all())
-        if not any(rate.hs_prefix == "" for rate in rates):
-            raise DomainError("A rule set needs a default rate row (empty HS prefix).", code="no_default_rate")
-        for rate in rates:
-            try:
-                rate.full_clean(exclude=["rule_set"])
-            except ValidationError as invalid:
-                raise DomainError(
-                    f"Rate row “{rate.hs_prefix or 'default'}”: {'; '.join(invalid.messages)}", code="invalid_rate"
-                ) from invalid
-        published = RuleSet.objects.filter(hub=rule_set.hub, status=RuleSetStatus.PUBLISHED)
-        if published.filter(effective_from=effective_from).exists():
+        rule_set_validate(rule_set)
+        taken = (
+            RuleSet.objects.select_for_update()
+            .filter(hub=rule_set.hub, status=RuleSetStatus.PUBLISHED, effective_from=effective_from)
+            .first()
+        )
+        if taken is not None and (historical or taken.effective_from <= today):
             raise DomainError(
-                f"Another version of {rule_set.hub.code} already takes effect on {effective_from}.",
+                f"{taken} already takes effect on {effective_from}: publish a correction from a later date.",
                 code="effective_date_taken",
                 attr="effective_from",
             )
+        data = {"effective_from": effective_from}
+        if taken is not None:
+            transition(
+                taken,
+                RuleSetStatus.SUPERSEDED,
+                actor=actor,
+                data={"effective_from": effective_from, "by_version": rule_set.version},
+            )
+            data["supersedes_version"] = taken.version
         rule_set.effective_from = effective_from
         rule_set.published_at = timezone.now()
         rule_set.save(update_fields=["effective_from", "published_at"])
-        return transition(rule_set, RuleSetStatus.PUBLISHED, actor=actor, data={"effective_from": effective_from})
+        return transition(rule_set, RuleSetStatus.PUBLISHED, actor=actor, data=data)
+
+
+def rule_set_withdraw(*, actor, rule_set, reason=""):
+    """A supervisor takes back a published version before its date comes: it is never in force.
+
+    The version in force before it stays in force; a quote never used the withdrawn one.
+    """
+    require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
+    with transaction.atomic():
+        Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # not while a publication of the hub runs
+        rule_set = RuleSet.objects.select_related("hub").get(pk=rule_set.pk)
+        if rule_set.is_published:
+            _require_not_yet_effective(rule_set, hub_today(rule_set.hub), "withdrawn")
+        return transition(
+            rule_set,
+            RuleSetStatus.WITHDRAWN,
+            actor=actor,
+            reason=reason,
+            data={"effective_from": rule_set.effective_from},
+        )
+
+
+def rule_set_discard(*, actor, rule_set, reason=""):
+    """A supervisor drops a draft that will not be published; its version number stays taken."""
+    require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
+    return transition(rule_set, RuleSetStatus.DISCARDED, actor=actor, reason=reason)
 
 
 def rule_sets_load_reference(*, hub):
@@ -208,3 +281,92 @@ def fx_rate_enter(*, actor, hub, base: str, quote: str, rate, rate_date) -> FxRa
             data={"base": base, "quote": quote, "rate": rate, "rate_date": rate_date},
         )
     return fx_rate
+
+
+# --- the portal: a seller admin's colleagues and integrators ---------------------------------------------
+
+MEMBER_INVITED = verb("membership.invited", "{username} invited as {role} by {actor}")
+INTEGRATOR_CREATED = verb("membership.integrator_created", "Integrator {username} created by {actor}")
+INVITABLE_ROLES = (Role.SELLER_ADMIN, Role.SELLER_STAFF)
+
+
+def _user_create(username: str, email: str = "") -> User:
+    """A new user without a password (it sets one through its link, or never logs in: an integrator)."""
+    username, email = (username or "").strip(), (email or "").strip()
+    try:
+        if not username or len(username) > 150:
+            raise ValidationError("blank or long")
+        UnicodeUsernameValidator()(username)
+    except ValidationError as invalid:
+        raise DomainError(
+            "Give a username of up to 150 letters, digits and @ . + - _ characters, such as “li.wei”.",
+            code="invalid_username",
+            attr="username",
+        ) from invalid
+    taken = DomainError(f"The username “{username}” is taken: choose another.", code="username_taken", attr="username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise taken
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as invalid:
+            raise DomainError(f"“{email}” is not an email address.", code="invalid_email", attr="email") from invalid
+    user = User(username=username, email=email)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as twice:  # the same name, chosen by someone else at the same moment
+        raise taken from twice
+    return user
+
+
+def password_set_path(user) -> str:
+    """The path where `user` sets a password: Django's password-reset token, void once a password is set."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse(
+        "password_reset_confirm", kwargs={"uidb64": uidb64, "token": default_token_generator.make_token(user)}
+    )
+
+
+def member_invite(
+    *, actor, company: Company, username: str, email: str = "", role: str = Role.SELLER_STAFF, site: str = ""
+) -> tuple[Membership, str]:
+    """A seller admin adds a colleague to its company: a new user, without a password, with a membership there.
+
+    Returns the membership and the link (`site` + path) where the colleague sets a password; shown to the
+    admin once, and mailed to the colleague, when an email is given, once the transaction commits.
+    """
+    require_role(actor, company, Role.SELLER_ADMIN)
+    if role not in INVITABLE_ROLES:
+        raise DomainError("Invite a colleague as seller admin or seller staff.", code="invalid_role", attr="role")
+    with transaction.atomic():
+        user = _user_create(username, email)
+        membership = Membership.objects.create(user=user, company=company, role=role)
+        audit_event_record(
+            actor=actor,
+            verb=MEMBER_INVITED,
+            target=membership,
+            data={"username": user.username, "role": membership.get_role_display().lower()},
+        )
+        link = site + password_set_path(user)
+        if user.email:
+            message = (
+                f"{actor.user} has added you to {company.legal_name} on eHub as {membership.get_role_display()}.\n\n"
+                f"Your username is {user.username}. Choose your password here (the link works once):\n{link}\n"
+            )
+            transaction.on_commit(
+                lambda: send_mail(f"Your eHub account at {company.legal_name}", message, None, [user.email])
+            )
+    return membership, link
+
+
+def integrator_create(*, actor, company: Company, username: str) -> Membership:
+    """A seller admin creates an integrator of its company: a user that never logs in (it has no password)
+    and acts only through the API keys the admin issues for it (`api_key_issue`), within the company."""
+    require_role(actor, company, Role.SELLER_ADMIN)
+    with transaction.atomic():
+        user = _user_create(username)
+        membership = Membership.objects.create(user=user, company=company, role=Role.INTEGRATOR)
+        audit_event_record(actor=actor, verb=INTEGRATOR_CREATED, target=membership, data={"username": user.username})
+    return membership

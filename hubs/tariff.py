@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.db import models
 
 from hubs.kernel.errors import DomainError
-from hubs.kernel.money import minor_unit, round_money
+from hubs.kernel.money import MAX_AMOUNT, is_currency_code, minor_unit, round_money
 
 ZERO = Decimal(0)
 
@@ -28,7 +28,7 @@ class Regime(models.TextChoices):
     CBEC_RETAIL = "cbec_retail", "CBEC retail import"
     GENERAL_TRADE = "general_trade", "General trade import"
     DE_MINIMIS = "de_minimis", "De minimis"
-    LOW_VALUE_GOODS = "low_value_goods", "Low-value goods"
+    LOW_VALUE_GOODS = "low_value_goods", "Low-value goods (LVG)"
 
 
 class ExportRegime(models.TextChoices):
@@ -42,7 +42,7 @@ class TaxKind(models.TextChoices):
     VAT = "vat", "Import VAT"
     CONSUMPTION_TAX = "consumption_tax", "Consumption tax"
     SALES_TAX = "sales_tax", "Sales tax"
-    LVG_TAX = "lvg_tax", "Low-value goods tax"
+    LVG_TAX = "lvg_tax", "Low-value goods (LVG) tax"
 
 
 class Admissibility(models.TextChoices):
@@ -283,7 +283,8 @@ def _china_line_taxes(line, rate, customs_value, currency, factor, general_trade
 
 
 def _china_regime(basket, rules, value, usage):
-    """CBEC retail within the limits; general trade above them, or a refusal where CBEC forbids the order."""
+    """CBEC retail within the limits; general trade above them (one indivisible item over the order limit
+    with room in the year is counted toward it)."""
     within_order = value <= rules.cbec_order_limit
     within_year = usage + value <= rules.cbec_annual_limit
     if within_order and within_year:
@@ -307,11 +308,15 @@ def _china_regime(basket, rules, value, usage):
         )
     single_item = len(basket.lines) == 1 and basket.lines[0].quantity == 1
     if not single_item:
-        raise DomainError(
-            f"An order over {rules.currency} {rules.cbec_order_limit} may pass CBEC only as one indivisible "
-            "item: split the order.",
-            code="over_order_limit",
-            attr="lines",
+        # Not CBEC at all, as an order past the annual limit is not: a general-trade import, whatever its size
+        # (11 units or 99,999), never refused and never counted toward the consumer's year.
+        return (
+            Regime.GENERAL_TRADE,
+            ZERO,
+            (
+                f"General trade: this order of {value} is over the CBEC order limit of {rules.cbec_order_limit} "
+                "and is not one indivisible item; taxed in full"
+            ),
         )
     return (
         Regime.GENERAL_TRADE,
@@ -490,3 +495,190 @@ def export_vat_refund(gross, *, vat_rate, refund_rate, currency):
 def market_procurement_declarations(value, *, cap):
     """How many market-procurement declarations a shipment needs: each holds at most `cap`."""
     return max(1, math.ceil(value / cap))
+
+
+# --- the parameters of each rule family, declared once ---------------------------------------------------
+#
+# What a rule set's figures may be: the publish service refuses a version that breaks one of these, and the
+# officer console shows the same refusal on the field at fault. Rates are fractions (0.13 is 13%).
+
+FACTOR = "factor"  # a share of a statutory amount, from 0 to 1 (0.7 is 70%)
+RATE = "rate"  # a tax or duty rate, from 0 up to, not including, 1 (0.13 is 13%)
+AMOUNT = "amount"  # money above zero, in whole minor units of its currency
+CURRENCY = "currency"  # an ISO 4217 code
+UNIT_PRICES = "unit_prices"  # money per unit of measure: {"g": "10", "ml": "10", "piece": "15"}
+FLAG = "flag"  # yes or no
+
+# The units a price per unit of measure is given in (a line in kg or l is compared per g or ml).
+PRICE_UNITS = ("g", "ml", "piece")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One figure of a rule family: its kind, whether the family needs it, and how it relates to others."""
+
+    name: str
+    label: str
+    kind: str
+    required: bool = False
+    currency: str = ""  # an amount's currency: the parameter that names it; "" for the hub's currency
+    partner: str = ""  # a parameter given together with this one, or neither of them
+    at_least: str = ""  # a parameter this one may not be below
+    zero: str = ""  # for an amount that may be zero: what zero means
+
+
+RULE_FAMILIES = {
+    ImportRules.CHINA_CBEC: (
+        Parameter("cbec_order_limit", "CBEC order limit", AMOUNT, required=True),
+        Parameter("cbec_annual_limit", "CBEC annual limit", AMOUNT, required=True, at_least="cbec_order_limit"),
+        Parameter("cbec_tax_factor", "CBEC tax factor", FACTOR, required=True),
+        Parameter(
+            "market_procurement_cap",
+            "Market-procurement cap",
+            AMOUNT,
+            currency="market_procurement_cap_currency",
+            partner="market_procurement_cap_currency",
+        ),
+        Parameter(
+            "market_procurement_cap_currency",
+            "Market-procurement cap currency",
+            CURRENCY,
+            partner="market_procurement_cap",
+        ),
+    ),
+    ImportRules.MALAYSIA_DFTZ: (
+        Parameter("de_minimis_threshold", "De minimis threshold", AMOUNT, required=True, zero="no de minimis"),
+        Parameter("de_minimis_includes_freight", "De minimis includes freight", FLAG),
+        Parameter("lvg_rate", "Low-value goods tax rate", RATE, partner="lvg_threshold"),
+        Parameter("lvg_threshold", "Low-value goods threshold", AMOUNT, partner="lvg_rate"),
+    ),
+}
+
+# Every parameter a rule set row holds, whichever family uses it.
+RULE_SET_PARAMETERS = tuple(dict.fromkeys(p.name for family in RULE_FAMILIES.values() for p in family))
+
+RATE_PARAMETERS = (
+    Parameter("duty_rate", "Duty rate", RATE),
+    Parameter("vat_rate", "VAT or sales tax rate", RATE),
+    Parameter("consumption_tax_rate", "Consumption tax rate", RATE),
+    Parameter("export_refund_rate", "Export refund rate", RATE),
+    Parameter("consumption_tax_min_unit_price", "Consumption tax from", UNIT_PRICES),
+)
+
+
+def _decimal(value):
+    """`value` as a finite Decimal, or None when it is no number."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _amount_problem(value, currency, zero=""):
+    amount = _decimal(value)
+    if amount is None or amount < 0 or (amount == 0 and not zero):
+        return f"an amount of zero ({zero}) or more, not {value}" if zero else f"an amount above zero, not {value}"
+    if amount > MAX_AMOUNT:
+        return f"an amount of at most {MAX_AMOUNT}, not {value}"
+    if currency and is_currency_code(currency) and amount != round_money(amount, currency):
+        return f"an amount in whole {currency} minor units ({minor_unit(currency)}), not {value}"
+    return None
+
+
+def value_problem(kind, value, currency="", zero=""):
+    """What is wrong with `value` as a figure of `kind` ("a fraction from 0 up to 1 …, not 5"); None if nothing.
+
+    `currency` is the currency of an amount, when it is known; `zero` says what an amount of zero means,
+    for one that may be zero.
+    """
+    if kind == FACTOR:
+        number = _decimal(value)
+        return None if number is not None and 0 <= number <= 1 else f"a share from 0 to 1, such as 0.7, not {value}"
+    if kind == RATE:
+        number = _decimal(value)
+        valid = number is not None and 0 <= number < 1
+        return None if valid else f"a fraction from 0 up to 1, such as 0.13 for 13%, not {value}"
+    if kind == AMOUNT:
+        return _amount_problem(value, currency, zero)
+    if kind == CURRENCY:
+        return None if is_currency_code(str(value)) else f"an ISO 4217 currency code such as USD, not {value}"
+    if kind == UNIT_PRICES:
+        if not isinstance(value, dict):
+            return 'prices per unit of measure, such as {"g": "10", "ml": "10", "piece": "15"}'
+        for unit, price in value.items():
+            if unit not in PRICE_UNITS:
+                return f"prices per g, ml or piece; “{unit}” is not a unit of measure here"
+            problem = _amount_problem(price, currency)
+            if problem:
+                return f"the price per {unit}: {problem}"
+    return None
+
+
+def _is_empty(value):
+    return value is None or value == ""
+
+
+def parameter_errors(import_rules, values, *, currency):
+    """Everything wrong with a rule set's parameters under its family, as DomainErrors naming the parameter
+    at fault (`attr`); empty when the family can apply them. `values` maps parameter names to values;
+    `currency` is the hub's."""
+    family = {parameter.name: parameter for parameter in RULE_FAMILIES[import_rules]}
+    errors = []
+    for name in RULE_SET_PARAMETERS:
+        value = values.get(name)
+        parameter = family.get(name)
+        if parameter is None:
+            if not _is_empty(value) and name != "de_minimis_includes_freight":
+                errors.append(
+                    DomainError(
+                        f"{ImportRules(import_rules).label} does not use {name}: leave it empty.",
+                        code="parameter_not_used",
+                        attr=name,
+                    )
+                )
+            continue
+        if parameter.kind == FLAG:
+            continue
+        if _is_empty(value):
+            if parameter.required or not _is_empty(values.get(parameter.partner)):
+                needed_by = "" if parameter.required else f" when {parameter.partner} is given"
+                errors.append(
+                    DomainError(
+                        f"{ImportRules(import_rules).label} needs {parameter.label} ({name}){needed_by}.",
+                        code="missing_parameters",
+                        attr=name,
+                    )
+                )
+            continue
+        in_currency = values.get(parameter.currency) if parameter.currency else currency
+        problem = value_problem(parameter.kind, value, in_currency or "", parameter.zero)
+        if problem is None and parameter.at_least:
+            floor = _decimal(values.get(parameter.at_least))
+            if floor is not None and _decimal(value) < floor:
+                problem = f"at least the {family[parameter.at_least].label} ({floor}), not {value}"
+        if problem:
+            code = "invalid_currency" if parameter.kind == CURRENCY else "invalid_parameter"
+            errors.append(DomainError(f"{parameter.label} ({name}) is {problem}.", code=code, attr=name))
+    return errors
+
+
+def rate_row_errors(values, *, currency, path=""):
+    """Everything wrong with the figures of a rate row, as DomainErrors whose `attr` is `path` + the field."""
+    errors = []
+    for parameter in RATE_PARAMETERS:
+        value = values.get(parameter.name)
+        if parameter.kind == UNIT_PRICES and _is_empty(value):
+            continue
+        problem = value_problem(parameter.kind, value, currency)
+        if problem:
+            errors.append(
+                DomainError(
+                    f"{parameter.label} ({parameter.name}) is {problem}.",
+                    code="invalid_rate",
+                    attr=f"{path}{parameter.name}",
+                )
+            )
+    return errors

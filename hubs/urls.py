@@ -9,7 +9,16 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # An invited colleague's link to choose a password (Django's password-reset token, void once used).
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(post_reset_login=False),
+        name="password_reset_confirm",
+    ),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("team/", views.team, name="team"),
     path("api-keys/", views.api_keys, name="api-keys"),
+    path("api-keys/integrators/", views.integrator_new, name="integrator-new"),
     path("api-keys/<str:prefix>/revoke/", views.revoke_api_key, name="api-key-revoke"),
     path("hs-codes/", views.hs_codes, name="hs-codes"),
 ]

@@ -5,12 +5,26 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from hubs.forms import ApiKeyIssueForm, HSSearchForm
+from hubs.forms import (
+    ApiKeyIssueForm,
+    HSSearchForm,
+    IntegratorCreateForm,
+    MemberInviteForm,
+    RevokeForm,
+    add_domain_error,
+)
 from hubs.kernel.errors import DomainError
 from hubs.models import ApiKey
 from hubs.scoping import actor_for_request
-from hubs.selectors import hs_code_normalize, hs_code_validate, hs_codes_search, integrator_memberships_managed_by
-from hubs.services import api_key_issue, api_key_revoke
+from hubs.selectors import (
+    colleagues_for,
+    companies_administered_by,
+    hs_code_normalize,
+    hs_code_validate,
+    hs_codes_search,
+    integrator_memberships_managed_by,
+)
+from hubs.services import api_key_issue, api_key_revoke, integrator_create, member_invite
 
 
 @login_required
@@ -18,48 +32,134 @@ def home(request):
     return render(request, "hubs/home.html")
 
 
-@login_required
-def api_keys(request):
-    """Issue and revoke the API keys of the integrators the user manages. A new key is shown this once."""
-    actor = actor_for_request(request)
+# A key just issued and an invitation link just made: kept in the session from the POST to the GET that
+# shows them, once (POST/redirect/GET: a reload neither issues again nor shows them again).
+ISSUED_KEY = "hubs.issued_key"
+INVITATION = "hubs.invitation"
+
+
+def _api_keys_page(request, actor, *, form=None, integrator_form=None):
     memberships = integrator_memberships_managed_by(actor)
-    form = ApiKeyIssueForm(request.POST or None, memberships=memberships)
-    issued = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            issued = api_key_issue(
-                actor=actor,
-                membership=form.cleaned_data["membership"],
-                name=form.cleaned_data["name"],
-                expires_at=form.cleaned_data["expires_at"],
-            )
-        except DomainError as error:
-            form.add_error(error.attr if error.attr in form.fields else None, error.detail)
-        else:
-            form = ApiKeyIssueForm(memberships=memberships)
+    administered = companies_administered_by(actor)
+    if integrator_form is None and administered:
+        integrator_form = IntegratorCreateForm(companies=administered)
     keys = (
         ApiKey.objects.filter(membership__in=memberships)
         .select_related("membership__user", "membership__company", "membership__hub")
         .order_by("revoked", "-created")
     )
-    context = {"form": form, "keys": keys, "issued": issued, "manages_integrators": memberships.exists()}
-    return render(request, "hubs/api_keys.html", context, status=201 if issued else 200)
+    context = {
+        "form": form or ApiKeyIssueForm(memberships=memberships),
+        "integrator_form": integrator_form,
+        "keys": keys,
+        "issued": request.session.pop(ISSUED_KEY, None) if request.method == "GET" else None,
+        "manages_integrators": memberships.exists(),
+    }
+    return render(request, "hubs/api_keys.html", context)
+
+
+@login_required
+def api_keys(request):
+    """Issue and revoke the API keys of the integrators the user manages. A new key is shown this once."""
+    actor = actor_for_request(request)
+    form = None
+    if request.method == "POST":
+        form = ApiKeyIssueForm(request.POST, memberships=integrator_memberships_managed_by(actor))
+        if form.is_valid():
+            try:
+                api_key, key = api_key_issue(
+                    actor=actor,
+                    membership=form.cleaned_data["membership"],
+                    name=form.cleaned_data["name"],
+                    expires_at=form.cleaned_data["expires_at"],
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                request.session[ISSUED_KEY] = {"name": api_key.name, "prefix": api_key.prefix, "key": key}
+                return redirect("api-keys")
+    return _api_keys_page(request, actor, form=form)
 
 
 @login_required
 @require_POST
+def integrator_new(request):
+    """A seller admin creates its company's integrator, the user its API keys act as."""
+    actor = actor_for_request(request)
+    companies = companies_administered_by(actor)
+    if not companies:
+        raise PermissionDenied("Only a company's seller admin creates its integrators.")
+    form = IntegratorCreateForm(request.POST, companies=companies)
+    if form.is_valid():
+        try:
+            membership = integrator_create(actor=actor, company=form.company, username=form.cleaned_data["username"])
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request, f"{membership.user} is an integrator of {membership.company}: issue it a key below."
+            )
+            return redirect("api-keys")
+    return _api_keys_page(request, actor, integrator_form=form)
+
+
+@login_required
 def revoke_api_key(request, prefix):
+    """Asks to confirm (GET), then revokes the key for good (POST)."""
     actor = actor_for_request(request)
     api_key = get_object_or_404(
-        ApiKey.objects.filter(membership__in=integrator_memberships_managed_by(actor)), prefix=prefix
+        ApiKey.objects.filter(membership__in=integrator_memberships_managed_by(actor)).select_related(
+            "membership__user", "membership__company", "membership__hub"
+        ),
+        prefix=prefix,
     )
-    try:
-        api_key_revoke(actor=actor, api_key=api_key, reason=request.POST.get("reason", ""))
-    except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"The key “{api_key.name}” ({api_key.prefix}…) is revoked.")
-    return redirect("api-keys")
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            api_key_revoke(actor=actor, api_key=api_key, reason=form.cleaned_data["reason"])
+        except (DomainError, PermissionDenied) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"The key “{api_key.name}” ({api_key.prefix}…) is revoked.")
+        return redirect("api-keys")
+    return render(request, "hubs/api_key_revoke.html", {"api_key": api_key, "form": form})
+
+
+@login_required
+def team(request):
+    """The people of the user's companies; a seller admin invites colleagues here."""
+    actor = actor_for_request(request)
+    administered = companies_administered_by(actor)
+    form = MemberInviteForm(request.POST or None, companies=administered) if administered else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only a company's seller admin invites colleagues.")
+        if form.is_valid():
+            try:
+                membership, link = member_invite(
+                    actor=actor,
+                    company=form.company,
+                    username=form.cleaned_data["username"],
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    site=request.build_absolute_uri("/").rstrip("/"),
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                request.session[INVITATION] = {
+                    "username": membership.user.username,
+                    "company": membership.company.legal_name,
+                    "email": membership.user.email,
+                    "link": link,
+                }
+                return redirect("team")
+    context = {
+        "form": form,
+        "members": colleagues_for(actor),
+        "invitation": request.session.pop(INVITATION, None) if request.method == "GET" else None,
+    }
+    return render(request, "hubs/team.html", context)
 
 
 @login_required

@@ -19,6 +19,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import quote as admin_quote
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.test import RequestFactory, override_settings
@@ -31,7 +32,7 @@ from hubs.admin import TenantAdmin
 from hubs.consumers import consumer_hash
 from hubs.kernel.api import TenantViewSet
 from hubs.kernel.ids import PublicIdField
-from hubs.models import ApiKey, AuditEvent, Company, QuotaEntry, Role
+from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Role
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
@@ -90,7 +91,10 @@ def portal_pages(patterns=None, route="", namespace="", arguments=()):
             yield PortalPage(namespace + pattern.name, full_route, taken)
 
 
-PORTAL_PAGES = list(portal_pages())
+# Portal pages about no tenant row, and why.
+PUBLIC_PAGES = {"password_reset_confirm": "an invited colleague's set-password link: a user id and a one-time token"}
+
+PORTAL_PAGES = [page for page in portal_pages() if page.name not in PUBLIC_PAGES]
 OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len(page.arguments) == 1]
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
@@ -159,7 +163,8 @@ def build_victim():
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
-    hkg.company.save(update_fields=["home_currency"])
+    hkg.company.verified = True  # verified by its hub: it places orders
+    hkg.company.save(update_fields=["home_currency", "verified"])
     rule_sets_load_reference(hub=hgh.hub)
     issue_key(hkg.seller_admin, hkg.company_integrator)
     issue_key(hgh.supervisor, hgh.hub_integrator)
@@ -256,8 +261,14 @@ def test_the_walk_discovers_every_surface():
     assert {Company, Listing, Quote, Order, ApiKey, AuditEvent, QuotaEntry} <= set(TENANT_MODELS)
     assert {param.id for param in TENANT_VIEWSETS} >= {"companies", "listings", "quotes", "orders"}
     assert {param.values[0] for param in TENANT_ADMINS} >= {Company, Listing, Quote, Order, ApiKey}
-    assert {param.id for param in OBJECT_PAGES} >= {"trade:listing-detail", "trade:order-cancel", "api-key-revoke"}
-    assert {param.id for param in LIST_PAGES} >= {"trade:listings", "trade:orders"}
+    assert {param.id for param in OBJECT_PAGES} >= {
+        "trade:listing-detail",
+        "trade:listing-restock",
+        "trade:listing-archive",
+        "trade:order-cancel",
+        "api-key-revoke",
+    }
+    assert {param.id for param in LIST_PAGES} >= {"trade:listings", "trade:quotes", "trade:orders", "team", "api-keys"}
 
 
 # --- models: selectors and restrict -----------------------------------------------------------------------
@@ -471,6 +482,37 @@ def test_console_shows_the_victims_officers_their_rows(world, model, model_admin
     for name in object_page_names(model_admin):
         if not name.endswith("_delete"):  # nobody deletes tenant rows: 403 to everyone who may see them
             assert client.get(reverse(f"admin:{name}", args=[admin_quote(own.pk)])).status_code == 200, name
+
+
+def victim_people(world):
+    """The people of the victim's memberships (users are no tenant model: they are reached through those)."""
+    return get_user_model().objects.filter(memberships__in=world.victim[Membership]).distinct().order_by("pk")
+
+
+@pytest.mark.parametrize("outsider", CONSOLE_OUTSIDERS)
+def test_console_people_pages_answer_an_outsider_404(world, outsider):
+    # When another hub's officer opens every page about each of the victim's people, and the list of people
+    client = world.outsiders[outsider].client()
+    model_admin = admin.site._registry[get_user_model()]
+    answered = []
+    for person in victim_people(world):
+        for name in object_page_names(model_admin):
+            url = reverse(f"admin:{name}", args=[admin_quote(person.pk)])
+            if (status := client.get(url).status_code) != 404:
+                answered.append(f"GET {url} → {status}")
+    listed = client.get(admin_url(get_user_model(), "changelist")).content.decode()
+
+    # Then each answers 404, as for a person who does not exist, and the list names none of them
+    assert victim_people(world).exists()
+    assert not answered, f"{outsider} reaches the victim's people in the console: {answered}"
+    assert not [p.username for p in victim_people(world) if f">{p.username}<" in listed]
+
+
+def test_console_shows_the_victims_officers_their_people(world):
+    # The control: an officer of the victim's destination hub opens its own people's pages
+    client = session_client(world.hgh.officer)
+    for person in victim_people(world).filter(memberships__hub=world.hgh.hub):
+        assert client.get(admin_url(get_user_model(), "history", admin_quote(person.pk))).status_code == 200
 
 
 # --- the portal: every page that takes a row, and every page that lists -----------------------------------

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from hubs.admin import TenantAdmin
+from hubs.admin import ConsoleMixin, TenantAdmin
 from trade.models import Listing, Order, OrderLine, Quote, QuoteLine
 
 LINE_FIELDS = ["position", "listing", "description", "hs_code", "quantity", "unit_price", "value", "taxes_total"]
@@ -16,8 +16,9 @@ class ListingAdmin(TenantAdmin):
     list_select_related = ["company", "hub"]
 
 
-class QuoteLineInline(admin.TabularInline):
-    """Lines as quoted: seen by whoever sees the quote, changed by nobody."""
+class QuoteLineInline(ConsoleMixin, admin.TabularInline):
+    """Lines as quoted: seen by whoever sees the quote, changed by nobody; a listing links only for the
+    officers of its hub."""
 
     model = QuoteLine
     fields = LINE_FIELDS

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import django_filters
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,7 +11,7 @@ from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request
 from hubs.selectors import hubs_directory
-from hubs.tariff import ExportRegime
+from hubs.tariff import Admissibility, ExportRegime, TaxKind
 from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Order, Quote, Unit
 from trade.selectors import listings_for, listings_matching, order_timeline, orders_for, quotes_for, sellability
@@ -19,6 +19,7 @@ from trade.services import (
     QuoteLineRequest,
     listing_archive,
     listing_create,
+    listing_restock,
     listing_update,
     order_cancel,
     order_place,
@@ -41,6 +42,16 @@ def _acting_company(request, company_id):
 # --- listings -------------------------------------------------------------------------------------------
 
 
+class SellabilitySerializer(serializers.Serializer):
+    """Whether customs lets a listing into a hub, whether it can be quoted there now, and why not."""
+
+    hub = serializers.CharField(help_text="The destination hub's code.")
+    verdict = serializers.ChoiceField(choices=Admissibility.choices, help_text="What the hub's customs rules say.")
+    label = serializers.CharField(help_text="The verdict as a person reads it, or `Not quotable`.")
+    reason = serializers.CharField(help_text="Why it is refused or not quotable; empty when it is quotable.")
+    quotable = serializers.BooleanField(help_text="Whether a quote into the hub can be made now.")
+
+
 class ListingSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     company = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -56,8 +67,9 @@ class ListingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Listing
         fields = ["id", "company", "hub", *Listing.EDITABLE_FIELDS, "sellable", "created_at", "updated_at"]
-        extra_kwargs = {"stock": {"min_value": 0}}
+        extra_kwargs = {"stock": {"min_value": 0, "max_value": Listing.MAX_STOCK}}
 
+    @extend_schema_field(SellabilitySerializer(many=True))
     def get_sellable(self, listing) -> list[dict]:
         """Per destination hub: allowed, permit_required, not_on_positive_list or prohibited, the reason, and
         whether it can be quoted there now (`quotable`)."""
@@ -67,6 +79,20 @@ class ListingSerializer(serializers.ModelSerializer):
         if "sellability" not in self.context:
             self.context["sellability"] = sellability([instance])
         return super().to_representation(instance)
+
+
+class ListingCreateSerializer(ListingSerializer):
+    company = serializers.IntegerField(
+        required=False, write_only=True, help_text="The company you act for, if several."
+    )
+
+
+class RestockSerializer(serializers.Serializer):
+    delta = serializers.IntegerField(
+        min_value=-Listing.MAX_STOCK,
+        max_value=Listing.MAX_STOCK,
+        help_text="Units added to the stock as it is when the request runs; below zero, units taken off.",
+    )
 
 
 class ListingFilter(django_filters.FilterSet):
@@ -96,11 +122,13 @@ class ListingViewSet(
         context = {**self.get_serializer_context(), "sellability": sellability(page)}
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
+    @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = ListingCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        company = _acting_company(request, request.data.get("company"))
-        listing = listing_create(actor=actor_for_request(request), company=company, **serializer.validated_data)
+        values = dict(serializer.validated_data)
+        company = _acting_company(request, values.pop("company", None))
+        listing = listing_create(actor=actor_for_request(request), company=company, **values)
         return Response(self.get_serializer(listing).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -118,6 +146,17 @@ class ListingViewSet(
         listing = listing_archive(actor=actor_for_request(request), listing=self.get_object())
         return Response(self.get_serializer(listing).data)
 
+    @extend_schema(request=RestockSerializer, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def restock(self, request, id=None):
+        """Add units to the stock as it is now (take some off with a negative delta), never below zero.
+        An update refuses to change the stock (`stock_read_only`): orders change it at any moment."""
+        listing = self.get_object()  # another tenant's listing answers 404 before its body is read
+        data = RestockSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = listing_restock(actor=actor_for_request(request), listing=listing, delta=data.validated_data["delta"])
+        return Response(self.get_serializer(listing).data)
+
 
 # --- quotes ---------------------------------------------------------------------------------------------
 
@@ -132,7 +171,7 @@ class QuoteLineInputSerializer(serializers.Serializer):
 
     listing = serializers.CharField(required=False)
     hs_code = serializers.CharField(required=False, max_length=16)
-    description = serializers.CharField(required=False, max_length=200, default="")
+    description = serializers.CharField(required=False, max_length=200, default="", allow_blank=True)
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
     unit_price = MoneyField(required=False)
     unit_measure = MeasureSerializer(required=False)
@@ -167,7 +206,7 @@ class QuoteInputSerializer(serializers.Serializer):
 
 
 class TaxSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=TaxKind.choices)
     rate = serializers.DecimalField(max_digits=6, decimal_places=4)
     base = MoneyField()
     amount = MoneyField()
@@ -196,9 +235,11 @@ class LineSerializer(serializers.Serializer):
     taxes = serializers.SerializerMethodField()
     taxes_total = MoneyField()
 
+    @extend_schema_field(MeasureSerializer)
     def get_unit_measure(self, line) -> dict:
         return {"quantity": f"{line.measure_quantity.normalize():f}", "unit": line.measure_unit}
 
+    @extend_schema_field(TaxSerializer(many=True))
     def get_taxes(self, line) -> list[dict]:
         return TaxSerializer(line.taxes, many=True, context={"currency": line.value.currency.code}).data
 
@@ -234,6 +275,13 @@ class ConversionSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
+class RuleSetRefSerializer(serializers.Serializer):
+    """The version of a hub's duty and tax rules that a quote applied."""
+
+    hub = serializers.CharField()
+    version = serializers.IntegerField()
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     company = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -265,6 +313,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
+    @extend_schema_field(RuleSetRefSerializer)
     def get_rule_set(self, quote) -> dict:
         return {"hub": quote.rule_set.hub.code, "version": quote.rule_set.version}
 
@@ -331,7 +380,7 @@ class BuyerSerializer(serializers.Serializer):
     id_number = serializers.CharField(required=False, allow_blank=True, max_length=40, write_only=True)
     id_number_masked = serializers.CharField(read_only=True)
     registration_number = serializers.CharField(required=False, max_length=64)
-    email = serializers.EmailField(required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
     phone = serializers.CharField(required=False, max_length=40)
     address_line1 = serializers.CharField(max_length=200)
     address_line2 = serializers.CharField(required=False, max_length=200)
@@ -386,12 +435,13 @@ class OrderDetailSerializer(OrderSerializer):
     class Meta(OrderSerializer.Meta):
         fields = [*OrderSerializer.Meta.fields, "timeline"]
 
+    @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, order) -> list[dict]:
         return TimelineEventSerializer(order_timeline(order), many=True).data
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, default="", max_length=500)
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
 
 
 class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

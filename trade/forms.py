@@ -6,6 +6,7 @@ from django import forms
 from django_countries import countries
 from djmoney.money import Money
 
+from hubs.kernel.money import amount_form_field
 from hubs.selectors import hubs_directory
 from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Unit
@@ -48,7 +49,7 @@ class ListingForm(forms.ModelForm):
         label="HS code",
         help_text="A 6-digit subheading such as 420221, or a national code of 8 to 10 digits that extends one.",
     )
-    unit_price = forms.DecimalField(max_digits=16, decimal_places=2, label="Unit price")
+    unit_price = amount_form_field(label="Unit price")
     status = forms.ChoiceField(
         choices=EDITABLE_STATUSES,
         initial=ListingStatus.DRAFT,
@@ -74,6 +75,7 @@ class ListingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.order_fields(Listing.EDITABLE_FIELDS)
         if self.instance.pk:
+            del self.fields["stock"]  # set when listed; then changed by restock, relative to what orders leave
             self.initial.setdefault("hs_code", self.instance.hs_code)
             self.initial.setdefault("unit_price", self.instance.unit_price.amount)
             currencies = {self.instance.company.legal_name: self.instance.company.home_currency}
@@ -92,7 +94,11 @@ class ListingForm(forms.ModelForm):
 
     def listing_fields(self, currency):
         """The fields for `listing_create`, or the changed ones for `listing_update`, the price as Money."""
-        names = [name for name in Listing.EDITABLE_FIELDS if not self.instance.pk or name in self.changed_data]
+        names = [
+            name
+            for name in Listing.EDITABLE_FIELDS
+            if name in self.fields and (not self.instance.pk or name in self.changed_data)
+        ]
         fields = {name: self.cleaned_data[name] for name in names}
         if "unit_price" in fields:
             fields["unit_price"] = Money(fields["unit_price"], currency)
@@ -120,7 +126,7 @@ class QuoteForm(forms.Form):
         label="Consumer ID number",
         help_text="Needed for China's CBEC retail import. Kept only masked and as a keyed hash.",
     )
-    freight = forms.DecimalField(required=False, max_digits=16, decimal_places=2, label="Freight")
+    freight = amount_form_field(required=False, label="Freight")
 
     def __init__(self, *args, companies, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,7 +152,7 @@ class QuoteLineForm(forms.Form):
     quantity = forms.IntegerField(min_value=1, max_value=100_000, initial=1)
     hs_code = forms.CharField(required=False, max_length=16, label="HS code")
     description = forms.CharField(required=False, max_length=200)
-    unit_price = forms.DecimalField(required=False, max_digits=16, decimal_places=2, label="Unit price")
+    unit_price = amount_form_field(required=False, label="Unit price")
     measure_quantity = forms.DecimalField(
         required=False, max_digits=10, decimal_places=3, initial=1, label="Measure per unit"
     )
@@ -201,6 +207,26 @@ class BuyerForm(forms.Form):
     address_line1 = forms.CharField(max_length=200, label="Address")
     city = forms.CharField(max_length=100)
     country = forms.ChoiceField(choices=countries)
+
+
+class RestockForm(forms.Form):
+    delta = forms.IntegerField(
+        label="Units to add",
+        min_value=-Listing.MAX_STOCK,
+        max_value=Listing.MAX_STOCK,
+        help_text="Added to the stock as it is when you save, whatever orders took meanwhile; -3 takes 3 off.",
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        help_text="Why the order is cancelled: it goes on the order's timeline, for the buyer's hubs too.",
+    )
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500, help_text="Why, for the listing's history; optional.")
 
 
 class OrderFilterForm(forms.Form):

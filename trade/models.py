@@ -15,6 +15,7 @@ from hubs.tariff import ExportRegime, Regime
 LISTING_CREATED = verb("listing.created", "Listed by {actor}")
 LISTING_UPDATED = verb("listing.updated", "Edited by {actor}")
 LISTING_ARCHIVED = verb("listing.archived", "Archived by {actor}")
+LISTING_RESTOCKED = verb("listing.restocked", "Stock {change} by {actor}: {stock} in stock")
 QUOTE_CREATED = verb("quote.created", "Quoted by {actor} for {company}")
 ORDER_PLACED = verb("order.placed", "Placed by {actor} for {company}")
 
@@ -60,6 +61,9 @@ class Listing(models.Model):
     objects = TenantQuerySet.as_manager()
     tenant_company = "company"
     tenant_hub = "hub"
+
+    # The most units a listing holds: the largest integer column of every database.
+    MAX_STOCK = 2_147_483_647
 
     # What a seller sets; the rest (ids, company, hub, times) the platform does.
     EDITABLE_FIELDS = (

@@ -82,6 +82,23 @@ def quotes_for(actor):
     )
 
 
+def stock_shortfalls(lines):
+    """The quote lines that ask for more units of their listing than it holds now: [(line, stock)].
+
+    A quote binds its figures, not stock: orders may have taken units since, or it asked for more from the
+    start. Such a quote cannot be ordered (`order_place` refuses `out_of_stock`) until the listing is restocked.
+    Several lines of one listing count together."""
+    asked = {}
+    for line in lines:
+        if line.listing_id is not None:
+            asked[line.listing_id] = asked.get(line.listing_id, 0) + line.quantity
+    return [
+        (line, line.listing.stock)
+        for line in lines
+        if line.listing_id is not None and asked[line.listing_id] > line.listing.stock
+    ]
+
+
 @selector_for(Order)
 def orders_for(actor):
     return restrict(

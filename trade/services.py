@@ -22,6 +22,7 @@ from hubs.tariff import Basket, BasketLine, ExportRegime, ImportRules, Measure, 
 from trade.models import (
     LISTING_ARCHIVED,
     LISTING_CREATED,
+    LISTING_RESTOCKED,
     LISTING_UPDATED,
     ORDER_PLACED,
     QUOTA_PENDING_STATUSES,
@@ -56,10 +57,12 @@ def _check_listing_fields(company, fields):
     if "unit_price" in fields:
         _require_currency(fields["unit_price"], company.home_currency, "unit_price")
         if fields["unit_price"].amount <= 0:
-            raise DomainError("A unit price is above zero.", code="invalid_price", attr="unit_price")
+            raise DomainError("Give a unit price above zero.", code="invalid_price", attr="unit_price")
     for name in ("unit_weight_kg", "length_cm", "width_cm", "height_cm", "measure_quantity"):
         if name in fields and fields[name] <= 0:
             raise DomainError("Give a size above zero.", code="invalid_measure", attr=name)
+    if "stock" in fields and not 0 <= fields["stock"] <= Listing.MAX_STOCK:
+        raise DomainError(f"Give a stock from 0 to {Listing.MAX_STOCK:,} units.", code="invalid_stock", attr="stock")
     if fields.get("status") == ListingStatus.ARCHIVED:
         raise DomainError("Archive a listing with its archive action.", code="invalid_status", attr="status")
     unknown = set(fields) - set(Listing.EDITABLE_FIELDS)
@@ -79,16 +82,68 @@ def listing_create(*, actor, company, **fields):
 
 
 def listing_update(*, actor, listing, **changes):
+    """Change a listing's fields. Its stock is not one of them: orders take units while a seller edits, so
+    stock changes only relatively (`listing_restock`); an update may repeat the stock it holds, no more."""
     require_role(actor, listing.company, *COMPANY_ROLES)
     changes = _check_listing_fields(listing.company, changes)
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
         if listing.status == ListingStatus.ARCHIVED:
             raise DomainError("An archived listing cannot be changed.", code="archived")
+        if "stock" in changes and changes.pop("stock") != listing.stock:
+            raise DomainError(
+                f"{listing.public_id} has {listing.stock} in stock, and orders change that at any moment: add or "
+                "take off units with a restock (POST /api/v1/listings/{id}/restock/ with a delta) instead of "
+                "setting a number.",
+                code="stock_read_only",
+                attr="stock",
+            )
+        if not changes:
+            return listing
         for name, value in changes.items():
             setattr(listing, name, value)
         listing.save(update_fields=[*changes, "updated_at"])
         audit_event_record(actor=actor, verb=LISTING_UPDATED, target=listing, data={"fields": sorted(changes)})
+    return listing
+
+
+def listing_restock(*, actor, listing: Listing, delta: int) -> Listing:
+    """Add `delta` units to a listing's stock (take them off when it is below zero), relative to what it holds
+    at that moment: one UPDATE adds to the row, so units that orders take at the same time are never
+    overwritten. Stock never goes below zero nor past `Listing.MAX_STOCK`."""
+    require_role(actor, listing.company, *COMPANY_ROLES)
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > Listing.MAX_STOCK:
+        raise DomainError(
+            f"Give the number of units to add, or to take off with a minus sign: not zero, and at most "
+            f"{Listing.MAX_STOCK:,}.",
+            code="invalid_delta",
+            attr="delta",
+        )
+    with transaction.atomic():
+        rows = Listing.objects.filter(pk=listing.pk).exclude(status=ListingStatus.ARCHIVED)
+        rows = rows.filter(stock__gte=-delta) if delta < 0 else rows.filter(stock__lte=Listing.MAX_STOCK - delta)
+        changed = rows.update(stock=F("stock") + delta, updated_at=timezone.now())
+        listing = Listing.objects.get(pk=listing.pk)
+        if not changed:
+            if listing.status == ListingStatus.ARCHIVED:
+                raise DomainError(f"{listing.public_id} is archived: its stock no longer changes.", code="archived")
+            if delta < 0:
+                raise DomainError(
+                    f"{listing.public_id} has {listing.stock} in stock: {-delta} cannot be taken off.",
+                    code="insufficient_stock",
+                    attr="delta",
+                )
+            raise DomainError(
+                f"{listing.public_id} would hold more than {Listing.MAX_STOCK:,} units.",
+                code="invalid_stock",
+                attr="delta",
+            )
+        audit_event_record(
+            actor=actor,
+            verb=LISTING_RESTOCKED,
+            target=listing,
+            data={"delta": delta, "change": f"{delta:+d}", "stock": listing.stock},
+        )
     return listing
 
 
@@ -370,6 +425,14 @@ def _buyer_create(company, quote, buyer):
             code="consumer_mismatch",
             attr="buyer.kind",
         )
+    destination = quote.destination_hub
+    if str(buyer.get("country") or "").upper() != destination.country.code:
+        raise DomainError(
+            f"The goods clear import at {destination.code}, in {destination.country.name}: give the buyer's "
+            f"address in {destination.country.name}.",
+            code="buyer_country_mismatch",
+            attr="buyer.country",
+        )
     return Buyer.objects.create(company=company, **buyer)
 
 
@@ -390,11 +453,33 @@ LINE_FIELDS = [
 ]
 
 
+def company_unverified_refusal(company) -> DomainError | None:
+    """Why `company` cannot place orders yet (its hub has not verified it), or None when it can.
+
+    An unverified company lists goods and quotes them; it orders once a supervisor of its home hub has
+    checked its registration (`hubs.services.company_verify`)."""
+    if company.verified:
+        return None
+    hub = company.home_hub.code
+    return DomainError(
+        f"{company.legal_name} is awaiting verification by {hub}: it can list goods and quote them, and can place "
+        f"orders once a supervisor of {hub} has verified its registration.",
+        code="company_unverified",
+    )
+
+
 def order_place(*, actor, quote, buyer):
     """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all."""
     require_role(actor, quote.company, *COMPANY_ROLES)
     with transaction.atomic():
-        quote = Quote.objects.select_for_update(of=("self",)).select_related("company").get(pk=quote.pk)
+        quote = (
+            Quote.objects.select_for_update(of=("self",))
+            .select_related("company__home_hub", "destination_hub")
+            .get(pk=quote.pk)
+        )
+        unverified = company_unverified_refusal(quote.company)
+        if unverified:
+            raise unverified
         if Order.objects.filter(quote=quote).exists():
             raise DomainError(f"{quote.public_id} is already ordered.", code="quote_used", attr="quote")
         if quote.is_expired:
@@ -471,7 +556,7 @@ def _reserve_stock(lines):
         if not taken:
             listing = Listing.objects.get(pk=listing_id)
             raise DomainError(
-                f"{listing.public_id} has {listing.stock} in stock, not {quantity}."
+                f"{listing.public_id} has {listing.stock} in stock: this order needs {quantity}."
                 if listing.status == ListingStatus.ACTIVE
                 else f"{listing.public_id} is no longer on sale.",
                 code="out_of_stock",

@@ -11,20 +11,33 @@ from django.views.decorators.http import require_POST
 from djmoney.money import Money
 
 from hubs.kernel.errors import DomainError
-from hubs.scoping import actor_for_request
+from hubs.models import COMPANY_ROLES
+from hubs.scoping import actor_for_request, require_role
 from hubs.tariff import TaxKind
 from trade.forms import (
+    ArchiveForm,
     BuyerForm,
+    CancelForm,
     ListingForm,
     ListingSearchForm,
     PortalOrderFilter,
     QuoteForm,
     QuoteLineFormSet,
+    RestockForm,
     add_domain_error,
 )
 from trade.models import ListingStatus, OrderStatus
-from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability
-from trade.services import listing_archive, listing_create, listing_update, order_cancel, order_place, quote_create
+from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability, stock_shortfalls
+from trade.services import (
+    company_unverified_refusal,
+    listing_archive,
+    listing_create,
+    listing_restock,
+    listing_update,
+    order_cancel,
+    order_place,
+    quote_create,
+)
 
 PAGE_SIZE = 25
 
@@ -70,16 +83,41 @@ def listing_new(request):
     return render(request, "trade/listing_form.html", {"form": form})
 
 
-@login_required
-def listing_detail(request, public_id):
-    actor = actor_for_request(request)
-    listing = get_object_or_404(listings_for(actor), public_id=public_id)
+def _listing_page(request, actor, listing, *, restock_form=None):
+    editable = listing.company_id in actor.company_ids and listing.status != ListingStatus.ARCHIVED
     context = {
         "listing": listing,
         "verdicts": sellability([listing])[listing.pk],
-        "editable": listing.company_id in actor.company_ids and listing.status != ListingStatus.ARCHIVED,
+        "editable": editable,
+        "quotable": editable and listing.status == ListingStatus.ACTIVE,
+        "restock_form": restock_form or RestockForm(),
     }
     return render(request, "trade/listing_detail.html", context)
+
+
+@login_required
+def listing_detail(request, public_id):
+    actor = actor_for_request(request)
+    return _listing_page(request, actor, get_object_or_404(listings_for(actor), public_id=public_id))
+
+
+@login_required
+@require_POST
+def listing_restock_view(request, public_id):
+    """Add units to stock (or take some off), relative to what it holds when saved."""
+    actor = actor_for_request(request)
+    listing = get_object_or_404(listings_for(actor), public_id=public_id)
+    require_role(actor, listing.company, *COMPANY_ROLES)
+    form = RestockForm(request.POST)
+    if form.is_valid():
+        try:
+            listing = listing_restock(actor=actor, listing=listing, delta=form.cleaned_data["delta"])
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"{listing.public_id} has {listing.stock} in stock.")
+            return redirect("trade:listing-detail", public_id=listing.public_id)
+    return _listing_page(request, actor, listing, restock_form=form)
 
 
 @login_required
@@ -99,17 +137,21 @@ def listing_edit(request, public_id):
 
 
 @login_required
-@require_POST
 def listing_archive_view(request, public_id):
+    """Asks to confirm (GET), then takes the listing off sale for good (POST)."""
     actor = actor_for_request(request)
     listing = get_object_or_404(listings_for(actor), public_id=public_id)
-    try:
-        listing_archive(actor=actor, listing=listing, reason=request.POST.get("reason", ""))
-    except DomainError as error:
-        messages.error(request, error.detail)
-    else:
-        messages.success(request, f"{listing.public_id} is archived: it is off sale for good.")
-    return redirect("trade:listing-detail", public_id=listing.public_id)
+    require_role(actor, listing.company, *COMPANY_ROLES)
+    form = ArchiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing_archive(actor=actor, listing=listing, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, f"{listing.public_id} is archived: it is off sale for good.")
+        return redirect("trade:listing-detail", public_id=listing.public_id)
+    return render(request, "trade/listing_archive.html", {"listing": listing, "form": form})
 
 
 # --- quotes ---------------------------------------------------------------------------------------------
@@ -131,9 +173,17 @@ def quote_new(request):
     """The landed-cost calculator: a binding quote for listings, an estimate for ad-hoc goods."""
     actor = actor_for_request(request)
     companies = _companies(actor)
-    form = QuoteForm(request.POST or None, companies=companies)
     listings = listings_for(actor, status=ListingStatus.ACTIVE).filter(company__in=companies)
-    formset = QuoteLineFormSet(request.POST or None, prefix="lines", form_kwargs={"listings": listings})
+    # "Quote this listing": the calculator opens with the listing on its first line, from its hub.
+    chosen = listings.filter(public_id=request.GET.get("listing", "")).first() if request.method == "GET" else None
+    initial = {"origin_hub": chosen.hub.code, "company": chosen.company_id} if chosen else None
+    form = QuoteForm(request.POST or None, companies=companies, initial=initial)
+    formset = QuoteLineFormSet(
+        request.POST or None,
+        prefix="lines",
+        form_kwargs={"listings": listings},
+        initial=[{"listing": chosen.public_id}] if chosen else None,
+    )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         destination_hub = form.cleaned_data["destination_hub"]
         lines = [line for line in formset if line.cleaned_data]
@@ -175,13 +225,25 @@ def _lines_with_taxes(lines):
 
 
 @login_required
-def quote_detail(request, public_id):
-    """A quote's figures; while it binds and all its lines are listings, the form to order it."""
+def quote_list(request):
+    """The quotes the actor may see, newest first, each with what became of it."""
     actor = actor_for_request(request)
-    quote = get_object_or_404(quotes_for(actor), public_id=public_id)
+    quotes = quotes_for(actor).select_related("order")
+    page = Paginator(quotes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "trade/quote_list.html", {"page": page})
+
+
+@login_required
+def quote_detail(request, public_id):
+    """A quote's figures; while it binds, all its lines are listings in stock and the company is verified,
+    the form to order it."""
+    actor = actor_for_request(request)
+    quote = get_object_or_404(quotes_for(actor).select_related("company__home_hub"), public_id=public_id)
     order = orders_for(actor).filter(quote=quote).first()
     lines = list(quote.lines.all())
     estimate = any(line.listing_id is None for line in lines)
+    shortfalls = stock_shortfalls(lines)
+    unverified = company_unverified_refusal(quote.company)
     form = BuyerForm(request.POST or None, initial={"country": quote.destination_hub.country.code})
     if request.method == "POST" and form.is_valid():
         try:
@@ -196,7 +258,14 @@ def quote_detail(request, public_id):
         "lines": _lines_with_taxes(lines),
         "order": order,
         "estimate": estimate,
-        "orderable": quote.company_id in actor.company_ids and order is None and not estimate and not quote.is_expired,
+        "shortfalls": shortfalls,
+        "unverified": unverified.detail if unverified else "",
+        "orderable": quote.company_id in actor.company_ids
+        and order is None
+        and not estimate
+        and not quote.is_expired
+        and not shortfalls
+        and not unverified,
         "form": form,
     }
     return render(request, "trade/quote_detail.html", context)
@@ -226,14 +295,18 @@ def order_detail(request, public_id):
 
 
 @login_required
-@require_POST
 def order_cancel_view(request, public_id):
+    """Asks to confirm, with the reason (GET), then cancels (POST)."""
     actor = actor_for_request(request)
     order = get_object_or_404(orders_for(actor), public_id=public_id)
-    try:
-        order_cancel(actor=actor, order=order, reason=request.POST.get("reason", "").strip()[:500])
-    except DomainError as error:
-        messages.error(request, error.detail)
-    else:
-        messages.success(request, f"{order.public_id} is cancelled; its units are back on stock.")
-    return redirect("trade:order-detail", public_id=order.public_id)
+    require_role(actor, order.company, *COMPANY_ROLES)  # officers of its hubs see it, and cancel nothing
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order_cancel(actor=actor, order=order, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, f"{order.public_id} is cancelled; its units are back on stock.")
+        return redirect("trade:order-detail", public_id=order.public_id)
+    return render(request, "trade/order_cancel.html", {"order": order, "form": form})

@@ -41,8 +41,18 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, hs_nomenclature):
+    """A browser page on the live server. Whatever the test does, no page may break the
+    Content-Security-Policy: every violation Chromium reports fails the test."""
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, "\n".join(violations)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from hubs.models import Company
 from hubs.services import rule_sets_load_reference
 from tests.conftest import ecb_rates_on
 from tests.e2e.test_login import log_in
@@ -22,6 +23,7 @@ CONSUMER = "330106199001011234"
 def test_a_malaysian_seller_quotes_into_hangzhou_at_the_rate_and_orders(page):
     mys = make_tenant("MYS", "MY", "MYR", "Asia/Kuala_Lumpur")
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
+    Company.objects.filter(pk=mys.company.pk).update(verified=True)  # its hub has verified it: it orders
     for hub in (mys.hub, hgh.hub):
         rule_sets_load_reference(hub=hub)
     ecb_rates_on(date(2026, 10, 30), {"CNY": Decimal("7.8"), "MYR": Decimal("5.0")})  # MYR 1 = CNY 1.56
@@ -74,3 +76,14 @@ def test_a_malaysian_seller_quotes_into_hangzhou_at_the_rate_and_orders(page):
     expect(page.get_by_text("**************1234")).to_be_visible()
     assert (order.goods.amount, order.goods.currency.code) == (Decimal("374.40"), "CNY")
     assert Listing.objects.get().stock == 8
+
+    # and cancels it: the page asks to confirm, and for the reason
+    page.get_by_role("link", name="Cancel order…").click()
+    expect(page.get_by_text("Are you sure?")).to_be_visible()
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.get_by_text("This field is required.")).to_be_visible()
+    page.get_by_label("Reason").fill("The buyer changed their mind")
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.get_by_text(f"{order.public_id} is cancelled; its units are back on stock.")).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text("Cancelled by")
+    assert Listing.objects.get().stock == 10

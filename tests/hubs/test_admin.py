@@ -1,6 +1,5 @@
 """The officer console: every page scoped to the officer's hub; actions go through services."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,12 +8,14 @@ from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from hubs.admin import ReachableStateListFilter, ScopedRelatedFieldListFilter
 from hubs.kernel.errors import DomainError
-from hubs.models import ApiKey, AuditEvent, Company, RuleSet
+from hubs.models import ApiKey, AuditEvent, Company, RateRow, Role, RuleSet
 from hubs.scoping import actor_for
-from hubs.selectors import rule_set_in_force
+from hubs.selectors import hub_today, rule_set_in_force
 from hubs.services import rule_set_copy_to_draft, rule_set_publish, rule_sets_load_reference
-from tests.tenants import issue_key
+from tests.factories import MembershipFactory
+from tests.tenants import issue_key, make_tenant
 
 ADMIN_ROLES = ["officer", "supervisor"]
 
@@ -114,8 +115,17 @@ def test_officers_read_the_hs_nomenclature(client, hgh):
 # --- rule sets in the officer console ---------------------------------------------------------------
 
 
+def percent_text(fraction):
+    """How the console shows a stored rate: Decimal("0.1300") → "13"."""
+    return f"{(fraction * 100).normalize():f}"
+
+
+RATES_IN_PERCENT = ["duty_rate", "vat_rate", "consumption_tax_rate", "export_refund_rate"]
+
+
 def rule_set_form(rule_set, **changes):
-    """The change form of a draft as the browser posts it, rates inline, with `changes` applied."""
+    """The change form of a draft as the browser posts it, rates inline (in percent, the consumption-tax
+    thresholds one amount per unit), with `changes` applied."""
     fields = [
         "effective_from",
         "notes",
@@ -130,14 +140,18 @@ def rule_set_form(rule_set, **changes):
         "market_procurement_cap_currency",
     ]
     data = {name: value for name, value in model_to_dict(rule_set, fields).items() if value is not None}
+    if "lvg_rate" in data:
+        data["lvg_rate"] = percent_text(data["lvg_rate"])
     if not data.get("de_minimis_includes_freight"):
         data.pop("de_minimis_includes_freight", None)
     rates = list(rule_set.rates.all())
     data.update({"rates-TOTAL_FORMS": len(rates), "rates-INITIAL_FORMS": len(rates), "rates-MIN_NUM_FORMS": 0})
     data["rates-MAX_NUM_FORMS"] = 1000
     for i, rate in enumerate(rates):
-        row = model_to_dict(rate, exclude=["rule_set"])
-        row["consumption_tax_min_unit_price"] = json.dumps(row["consumption_tax_min_unit_price"])
+        row = model_to_dict(rate, exclude=["rule_set", "consumption_tax_min_unit_price"])
+        row.update({name: percent_text(row[name]) for name in RATES_IN_PERCENT})
+        for unit, price in rate.consumption_tax_min_unit_price.items():
+            row[f"consumption_tax_min_unit_price_{unit}"] = price
         data.update(
             {f"rates-{i}-{key}": value for key, value in row.items() if value is not None and value is not False}
         )
@@ -160,7 +174,7 @@ def test_a_supervisor_drafts_edits_and_publishes_a_rule_set(client, hgh, hgh_rul
 
     response = client.post(
         f"/admin/hubs/ruleset/{draft.pk}/change/",
-        rule_set_form(draft, effective_from=timezone.localdate().isoformat(), **{f"rates-{bags}-vat_rate": "0.2"}),
+        rule_set_form(draft, effective_from=timezone.localdate().isoformat(), **{f"rates-{bags}-vat_rate": "20"}),
     )
     assert response.status_code == 302, [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms]
     assert draft.rates.get(hs_prefix="4202").vat_rate == Decimal("0.2")
@@ -214,7 +228,7 @@ def test_rules_cannot_be_published_into_the_past(hgh, hgh_rules):
     ("change", "code"),
     [
         ({"cbec_order_limit": None}, "missing_parameters"),
-        ({"lvg_rate": Decimal("0.1")}, "missing_parameters"),
+        ({"cbec_tax_factor": None}, "missing_parameters"),
     ],
 )
 def test_a_draft_missing_what_its_rules_need_is_not_published(hgh, hgh_rules, change, code):
@@ -236,3 +250,269 @@ def test_consumption_tax_thresholds_are_checked_before_publishing(hgh, hgh_rules
         rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
     assert refusal.value.code == "invalid_rate"
     assert "3304" in refusal.value.detail
+
+
+# --- rule sets cannot go live broken: the console names the figure at fault --------------------------------
+
+
+def draft_in_console(client, hgh, hgh_rules):
+    """A supervisor of HGH signed in, with a new draft of the rules in force."""
+    client.force_login(hgh.supervisor.user)
+    return rule_set_copy_to_draft(actor=actor_for(hgh.supervisor.user), rule_set=hgh_rules[-1])
+
+
+def form_errors(response):
+    """The draft form's errors by field, and its rate rows' errors by HS prefix and field."""
+    rates = response.context["inline_admin_formsets"][0].formset.forms
+    return response.context["adminform"].form.errors, {
+        form.instance.hs_prefix: form.errors for form in rates if form.errors
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("cbec_tax_factor", "5"),
+        ("cbec_tax_factor", "-1"),
+        ("cbec_order_limit", "-5000"),
+        ("cbec_annual_limit", "1000"),  # below the order limit
+        ("cbec_order_limit", ""),
+    ],
+)
+def test_a_draft_with_a_figure_out_of_range_is_refused_on_its_field(client, hgh, hgh_rules, field, value):
+    # Given a draft in the console
+    draft = draft_in_console(client, hgh, hgh_rules)
+
+    # When the supervisor saves it with a figure out of its family's range
+    response = client.post(f"/admin/hubs/ruleset/{draft.pk}/change/", rule_set_form(draft, **{field: value}))
+
+    # Then the form shows the error on that field, and the draft keeps its figures
+    assert response.status_code == 200
+    errors, _ = form_errors(response)
+    assert list(errors) == [field], errors
+    draft.refresh_from_db()
+    assert (draft.cbec_tax_factor, draft.cbec_order_limit) == (Decimal("0.7"), Decimal("5000"))
+
+
+def test_a_bad_figure_written_behind_the_forms_back_is_named_when_publishing(client, hgh, hgh_rules):
+    draft = draft_in_console(client, hgh, hgh_rules)
+    RuleSet.objects.filter(pk=draft.pk).update(cbec_tax_factor=Decimal("5"), effective_from=timezone.localdate())
+
+    response = client.post("/admin/hubs/ruleset/", {"action": "publish", "_selected_action": [draft.pk]}, follow=True)
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert any("CBEC tax factor (cbec_tax_factor)" in message for message in messages), messages
+    draft.refresh_from_db()
+    assert draft.is_draft
+
+
+def test_rates_are_edited_as_percentages_and_stored_as_decimal_fractions(client, hgh, hgh_rules):
+    draft = draft_in_console(client, hgh, hgh_rules)
+    rows = list(draft.rates.values_list("hs_prefix", flat=True))
+    bags = rows.index("4202")
+
+    # The page shows 13 for a stored 0.13
+    page = client.get(f"/admin/hubs/ruleset/{draft.pk}/change/").content.decode()
+    assert f'name="rates-{bags}-vat_rate" value="13"' in page
+
+    # 13.5 is stored as the Decimal 0.135
+    form = rule_set_form(draft, **{f"rates-{bags}-vat_rate": "13.5", f"rates-{bags}-duty_rate": "7"})
+    assert client.post(f"/admin/hubs/ruleset/{draft.pk}/change/", form).status_code == 302
+    stored = RateRow.objects.get(rule_set=draft, hs_prefix="4202")
+    assert (stored.vat_rate, stored.duty_rate) == (Decimal("0.135"), Decimal("0.07"))
+    assert type(stored.vat_rate) is Decimal
+
+
+@pytest.mark.parametrize(("value", "message"), [("100", "less than or equal to 99.99"), ("-1", "greater than")])
+def test_a_percentage_out_of_range_is_refused_on_its_row(client, hgh, hgh_rules, value, message):
+    draft = draft_in_console(client, hgh, hgh_rules)
+    bags = list(draft.rates.values_list("hs_prefix", flat=True)).index("4202")
+    response = client.post(
+        f"/admin/hubs/ruleset/{draft.pk}/change/", rule_set_form(draft, **{f"rates-{bags}-vat_rate": value})
+    )
+    _, rates = form_errors(response)
+    assert list(rates) == ["4202"]
+    assert message in str(rates["4202"]["vat_rate"])
+
+
+def test_the_consumption_tax_thresholds_are_amounts_in_the_hubs_currency_not_json(client, hgh, hgh_rules):
+    draft = draft_in_console(client, hgh, hgh_rules)
+    cosmetics = list(draft.rates.values_list("hs_prefix", flat=True)).index("3304")
+    field = f"rates-{cosmetics}-consumption_tax_min_unit_price"
+
+    # The page offers one amount per unit, in CNY, with no JSON box
+    page = client.get(f"/admin/hubs/ruleset/{draft.pk}/change/").content.decode()
+    assert f'name="{field}_g" value="10"' in page
+    assert 'aria-label="CNY per piece"' in page
+    assert f'<textarea name="{field}"' not in page
+
+    # An amount below zero, or finer than a fen, is refused on its row; a new threshold is stored as a decimal
+    for bad in ("-1", "10.001"):
+        response = client.post(f"/admin/hubs/ruleset/{draft.pk}/change/", rule_set_form(draft, **{f"{field}_g": bad}))
+        _, rates = form_errors(response)
+        assert "consumption_tax_min_unit_price" in rates["3304"], bad
+    form = rule_set_form(draft, **{f"{field}_g": "12.50", f"{field}_ml": ""})
+    assert client.post(f"/admin/hubs/ruleset/{draft.pk}/change/", form).status_code == 302
+    assert RateRow.objects.get(rule_set=draft, hs_prefix="3304").consumption_tax_min_unit_price == {
+        "g": "12.50",
+        "piece": "15",
+    }
+
+
+def test_officers_read_rates_in_percent(client, hgh, hgh_rules):
+    client.force_login(hgh.officer.user)
+    page = client.get(f"/admin/hubs/ruleset/{hgh_rules[-1].pk}/change/").content.decode()
+    assert "13%" in page
+    assert "CNY 10 per g, CNY 10 per ml, CNY 15 per piece" in page
+
+
+def test_the_low_value_goods_rate_is_a_percentage_too(client, mys):
+    published = rule_sets_load_reference(hub=mys.hub)[-1]
+    draft = rule_set_copy_to_draft(actor=actor_for(mys.supervisor.user), rule_set=published)
+    client.force_login(mys.supervisor.user)
+    page = client.get(f"/admin/hubs/ruleset/{draft.pk}/change/").content.decode()
+    assert 'name="lvg_rate" value="10"' in page
+    assert "An amount in MYR." in page
+    assert 'name="cbec_tax_factor"' not in page  # the editor offers its family's figures only
+    client.force_login(mys.officer.user)
+    assert "10%" in client.get(f"/admin/hubs/ruleset/{published.pk}/change/").content.decode()
+
+
+def test_a_supervisor_withdraws_a_future_version_and_discards_a_draft_in_the_console(client, hgh, hgh_rules):
+    # Given a version published for tomorrow, and a draft
+    supervisor = actor_for(hgh.supervisor.user)
+    tomorrow = hub_today(hgh.hub) + timedelta(days=1)
+    future = rule_set_copy_to_draft(actor=supervisor, rule_set=hgh_rules[-1])
+    future = rule_set_publish(actor=supervisor, rule_set=future, effective_from=tomorrow)
+    draft = rule_set_copy_to_draft(actor=supervisor, rule_set=hgh_rules[-1])
+
+    # An officer has neither action
+    client.force_login(hgh.officer.user)
+    client.post("/admin/hubs/ruleset/", {"action": "withdraw", "_selected_action": [future.pk]})
+    client.post("/admin/hubs/ruleset/", {"action": "discard", "_selected_action": [draft.pk]})
+    assert RuleSet.objects.get(pk=future.pk).status == "published"
+    assert RuleSet.objects.get(pk=draft.pk).status == "draft"
+
+    # A supervisor withdraws the future version (not the one in force) and discards the draft
+    client.force_login(hgh.supervisor.user)
+    response = client.post(
+        "/admin/hubs/ruleset/", {"action": "withdraw", "_selected_action": [future.pk, hgh_rules[-1].pk]}, follow=True
+    )
+    messages = [str(message) for message in response.context["messages"]]
+    assert "1 rule sets withdrawn." in messages
+    assert any("already_in_force" in m or "has been in force" in m for m in messages), messages
+    client.post("/admin/hubs/ruleset/", {"action": "discard", "_selected_action": [draft.pk]})
+    assert RuleSet.objects.get(pk=future.pk).status == "withdrawn"
+    assert RuleSet.objects.get(pk=draft.pk).status == "discarded"
+    assert RuleSet.objects.get(pk=hgh_rules[-1].pk).status == "published"
+    assert {"rule_set.withdrawn", "rule_set.discarded"} <= set(AuditEvent.objects.values_list("verb", flat=True))
+    assert rule_set_in_force(hgh.hub, tomorrow) == hgh_rules[-1]
+
+
+# --- no dead ends: links, filters, refusals, people -------------------------------------------------------
+
+
+def filter_choices(response):
+    """Each filter of a changelist: the values it offers."""
+    choices = {}
+    for spec in response.context["cl"].filter_specs:
+        if isinstance(spec, ScopedRelatedFieldListFilter):
+            choices[spec.field_path] = [value for value, _ in spec.lookup_choices]
+        elif isinstance(spec, ReachableStateListFilter):
+            choices[spec.field_path] = [value for value, _ in spec.states]
+    return choices
+
+
+def test_hub_filters_list_only_the_officers_hubs(client, hgh, mys):
+    # Given an officer serving HGH and MYS, and a third hub (YIW) with rules and events of its own
+    yiw = make_tenant("YIW", "CN", "CNY", "Asia/Shanghai")
+    MembershipFactory(user=hgh.officer.user, role=Role.HUB_OFFICER, hub=mys.hub)
+    for tenant in (hgh, mys, yiw):
+        rule_sets_load_reference(hub=tenant.hub)
+        issue_key(tenant.supervisor, tenant.hub_integrator)
+    client.force_login(hgh.officer.user)
+
+    # Then each hub filter offers its two hubs, never the third
+    own = [hgh.hub.pk, mys.hub.pk]
+    assert filter_choices(client.get("/admin/hubs/company/"))["home_hub"] == own
+    assert filter_choices(client.get("/admin/hubs/ruleset/"))["hub"] == own
+    assert filter_choices(client.get("/admin/hubs/auditevent/"))["hubs"] == own
+    assert str(yiw.hub) not in client.get("/admin/hubs/ruleset/").content.decode()
+
+
+def test_the_rule_set_status_filter_lists_the_states_a_version_can_reach(client, hgh, hgh_rules):
+    client.force_login(hgh.officer.user)
+    assert filter_choices(client.get("/admin/hubs/ruleset/"))["status"] == [
+        "draft",
+        "discarded",
+        "published",
+        "withdrawn",
+        "superseded",
+    ]
+
+
+def test_a_refusal_in_the_console_has_the_consoles_layout(client, hgh):
+    client.force_login(hgh.officer.user)
+    response = client.get(f"/admin/hubs/company/{hgh.company.pk}/delete/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "eHub officer console" in page
+    assert "css/console.css" in page
+    assert 'href="/admin/hubs/company/"' in page  # the officer's navigation
+    assert "Back to your hub’s console" in page
+
+
+def test_a_refusal_outside_the_console_keeps_djangos_page(rf):
+    from django.core.exceptions import PermissionDenied
+
+    from hubs.console import permission_denied
+
+    response = permission_denied(rf.get("/listings/"), PermissionDenied())
+    assert response.status_code == 403
+    assert b"officer console" not in response.content
+
+
+@pytest.mark.parametrize("page", ["change", "history", "password"])
+def test_a_user_page_answers_404_alike_for_a_missing_and_a_foreign_user(client, hgh, mys, page):
+    client.force_login(hgh.officer.user)
+    missing = client.get(f"/admin/hubs/user/987654/{page}/")
+    foreign = client.get(f"/admin/hubs/user/{mys.seller_admin.user.pk}/{page}/")
+    assert (missing.status_code, foreign.status_code) == (404, 404)
+    assert mys.seller_admin.user.username not in foreign.content.decode()
+
+
+def test_an_officer_reads_the_people_of_its_hub_without_their_passwords(client, hgh, mys):
+    client.force_login(hgh.officer.user)
+    for person in (hgh.seller_admin, hgh.supervisor):
+        assert client.get(f"/admin/hubs/user/{person.user.pk}/change/").status_code == 200
+        assert client.get(f"/admin/hubs/user/{person.user.pk}/history/").status_code == 200
+    page = client.get(f"/admin/hubs/user/{hgh.seller_admin.user.pk}/change/").content.decode()
+    assert "md5$" not in page  # a hash of the tests' password hasher
+    assert "Superuser status" not in page
+    people = client.get("/admin/hubs/user/").content.decode()
+    assert hgh.seller_admin.user.username in people
+    assert mys.seller_admin.user.username not in people
+
+
+def test_a_membership_links_its_person_and_hub_for_their_officer(client, hgh):
+    client.force_login(hgh.officer.user)
+    page = client.get(f"/admin/hubs/membership/{hgh.supervisor.pk}/change/").content.decode()
+    assert f'href="/admin/hubs/user/{hgh.supervisor.user.pk}/change/"' in page
+    assert f'href="/admin/hubs/hub/{hgh.hub.pk}/change/"' in page
+
+
+def test_an_fx_rate_entered_by_another_hub_names_it_as_text(client, hgh, mys):
+    from hubs.services import fx_rate_enter
+
+    rate = fx_rate_enter(
+        actor=actor_for(mys.supervisor.user),
+        hub=mys.hub,
+        base="EUR",
+        quote="NGN",
+        rate=Decimal("1700"),
+        rate_date=hub_today(mys.hub),
+    )
+    client.force_login(hgh.officer.user)
+    page = client.get(f"/admin/hubs/fxrate/{rate.pk}/change/").content.decode()
+    assert str(mys.hub) in page
+    assert f"/admin/hubs/hub/{mys.hub.pk}/" not in page

@@ -358,11 +358,11 @@ def test_before_2019_a_cny_3000_basket_of_two_items_is_over_the_2000_order_limit
     rules_2018 = rule_set_in_force(reference_hubs["HGH"], BEFORE_2019).as_rules()
     order = basket(item("420221", "1500", quantity=2))
 
-    # when it is assessed, then it is refused: the order must be split
+    # when it is assessed, then it is no CBEC import: general trade, not counted toward the year
     assert (rules_2018.version, rules_2018.cbec_order_limit) == (1, D("2000"))
-    refusal = assess_refused(order, rules_2018)
-    assert refusal.code == "over_order_limit"
-    assert "2000" in refusal.detail
+    assessment = assess(order, rules_2018)
+    assert (assessment.regime, assessment.quota_counted) == (Regime.GENERAL_TRADE, 0)
+    assert "over the CBEC order limit of 2000" in assessment.explanation
 
 
 def test_since_2019_the_same_cny_3000_basket_is_a_cbec_retail_import(reference_hubs):
@@ -395,10 +395,16 @@ def test_one_indivisible_item_over_5000_with_room_in_the_year_is_general_trade_a
     assert "indivisible item" in assessment.explanation
 
 
-def test_several_items_over_5000_with_room_in_the_year_are_refused(hgh_rules):
-    refusal = assess_refused(basket(item("420221", "3000", quantity=2)), hgh_rules)
+@pytest.mark.parametrize("quantity", [2, 11, 99_999])
+def test_several_items_over_5000_are_general_trade_whether_or_not_the_year_has_room(hgh_rules, quantity):
+    # given handbags over the CNY 5,000 order limit: 6,000 within the year, 5,500, or 299,997 far past it
+    order = basket(item("420221", "3000" if quantity == 2 else "500", quantity=quantity))
 
-    assert refusal.code == "over_order_limit"
+    # when they are assessed, then they are alike: general trade, taxed in full, not counted toward the year
+    assessment = assess(order, hgh_rules)
+    assert (assessment.regime, assessment.quota_counted) == (Regime.GENERAL_TRADE, 0)
+    (line,) = assessment.lines
+    assert tax_of(line, TaxKind.DUTY).rate == D("0.10")
 
 
 def test_a_basket_that_takes_the_year_past_26000_is_general_trade_and_not_counted(hgh_rules):

@@ -20,15 +20,33 @@ BUYER = {
 }
 
 
+def verified(tenant):
+    """The tenant with its company verified by its hub, as a company must be to place orders."""
+    tenant.company.verified = True
+    tenant.company.save(update_fields=["verified"])
+    return tenant
+
+
+# The sellers of the trade tests are verified companies; tests of an unverified one make it so.
+@pytest.fixture
+def hgh(db):
+    return verified(make_tenant("HGH", "CN", "CNY", "Asia/Shanghai"))
+
+
+@pytest.fixture
+def mys(db):
+    return verified(make_tenant("MYS", "MY", "MYR", "Asia/Kuala_Lumpur"))
+
+
 @pytest.fixture
 def yiw(db):
-    return make_tenant("YIW", "CN", "CNY", "Asia/Shanghai")
+    return verified(make_tenant("YIW", "CN", "CNY", "Asia/Shanghai"))
 
 
 @pytest.fixture
 def hkg(db):
     """A Hong Kong trader that invoices in CNY: it sells into Hangzhou across a border without conversion."""
-    tenant = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
+    tenant = verified(make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong"))
     tenant.company.home_currency = "CNY"
     tenant.company.save(update_fields=["home_currency"])
     return tenant

@@ -13,7 +13,7 @@ from hubs.consumers import consumer_hash
 from hubs.models import AuditEvent, QuotaEntry, RateRow, RuleSet
 from hubs.scoping import actor_for
 from hubs.selectors import hub_today
-from hubs.services import rule_set_copy_to_draft, rule_set_publish
+from hubs.services import company_verify, rule_set_copy_to_draft, rule_set_publish
 from tests.conftest import ecb_rates_on
 from tests.tenants import issue_key, key_client, make_tenant, session_client
 from tests.trade.conftest import BUYER, CONSUMER, make_listing
@@ -158,7 +158,6 @@ def test_example_7_malaysia_over_the_threshold(seller):
         ([{"listing": "LST-NOSUCH", "quantity": 1}], {}, "not_found", "lines.0.listing"),
         ([{"quantity": 1}], {}, "invalid", "lines.0.non_field_errors"),
         ([], {}, "min_length", "lines.non_field_errors"),
-        ([adhoc("420221", "3000.00"), adhoc("420222", "3000.00")], {}, "over_order_limit", "lines"),
     ],
 )
 def test_bad_quotes_are_400_and_write_nothing(seller, lines, extra, code, attr):
@@ -388,6 +387,51 @@ def test_the_last_units_cannot_be_oversold(seller, handbag):
     assert Listing.objects.get(pk=handbag.pk).stock == 2
 
 
+def test_an_unverified_company_quotes_but_places_no_order_until_its_hub_verifies_it(seller, handbag, hkg):
+    # given a company its hub has not verified yet
+    hkg.company.verified = False
+    hkg.company.save(update_fields=["verified"])
+
+    # when it quotes, then the quote is made; when it orders, then it is refused and nothing is written
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}])
+    assert quoted.status_code == 201
+    refused = place(seller, quoted.json()["id"])
+    assert error(refused)[0] == "company_unverified"
+    assert f"awaiting verification by {hkg.hub.code}" in detail(refused)
+    assert not Order.objects.exists()
+    assert Listing.objects.get(pk=handbag.pk).stock == 10
+
+    # when a supervisor of its hub verifies it, then the same quote is ordered
+    company_verify(actor=actor_for(hkg.supervisor.user), company=hkg.company)
+    assert place(seller, quoted.json()["id"]).status_code == 201
+
+
+def test_the_buyer_lives_in_the_destination_hubs_country(seller, handbag):
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
+
+    refused = place(seller, quoted["id"], {**BUYER, "country": "MY"})
+
+    assert error(refused) == ("buyer_country_mismatch", "buyer.country")
+    assert "in China" in detail(refused)
+    assert not Order.objects.exists()
+    assert place(seller, quoted["id"], {**BUYER, "country": "CN"}).status_code == 201
+
+
+@pytest.mark.parametrize("quantity", [11, 99_999])
+def test_over_the_cbec_order_limit_11_units_and_99999_are_alike_general_trade(seller, handbag, quantity):
+    # given CNY 500 handbags, 10 in stock: 11 (CNY 5,500) is over the CBEC order limit, 99,999 over the year too
+    quoted = quote(seller, [{"listing": handbag.public_id, "quantity": quantity}])
+
+    # then either is a general-trade quote, taxed in full and not counted toward the consumer's year
+    assert quoted.status_code == 201, quoted.json()
+    assert quoted.json()["regime"] == "general_trade"
+    assert {tax["kind"] for tax in quoted.json()["lines"][0]["taxes"]} == {"duty", "vat"}
+    assert Quote.objects.get().quota_counted == 0
+
+    # and ordering more than is in stock is refused
+    assert error(place(seller, quoted.json()["id"])) == ("out_of_stock", "quote")
+
+
 def test_orders_are_filtered_and_paginated(seller, handbag):
     ids = [
         place(seller, quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()["id"]).json()["id"]
@@ -466,11 +510,16 @@ def test_a_listing_is_created_updated_archived_with_its_sellability(seller, rule
         ("YIW", "allowed", True),
     }
 
-    updated = seller.patch(f"/api/v1/listings/{listing['id']}/", {"stock": 3}, format="json")
-    assert updated.json()["stock"] == 3
+    updated = seller.patch(f"/api/v1/listings/{listing['id']}/", {"title": "Bamboo tea set, 6 cups"}, format="json")
+    assert updated.json()["title"] == "Bamboo tea set, 6 cups"
+    restocked = seller.post(f"/api/v1/listings/{listing['id']}/restock/", {"delta": -12}, format="json")
+    assert restocked.json()["stock"] == 3
     archived = seller.post(f"/api/v1/listings/{listing['id']}/archive/", format="json")
     assert archived.json()["status"] == "archived"
-    assert error(seller.patch(f"/api/v1/listings/{listing['id']}/", {"stock": 9}, format="json"))[0] == "archived"
+    assert error(seller.patch(f"/api/v1/listings/{listing['id']}/", {"title": "Tea"}, format="json"))[0] == "archived"
+    assert (
+        error(seller.post(f"/api/v1/listings/{listing['id']}/restock/", {"delta": 1}, format="json"))[0] == "archived"
+    )
 
 
 def test_sellability_names_the_reason(seller, hkg, rules):
@@ -559,8 +608,12 @@ def test_the_api_speaks_json_only(seller, handbag):
 
 
 def test_a_basket_too_large_to_hold_is_400_and_writes_nothing(seller):
-    huge = adhoc("420221", "99999999999999.99")
+    huge = adhoc("420221", "9999999999999.99", quantity=2)  # each price fits; their sum with taxes does not
     assert error(quote(seller, [huge])) == ("amount_too_large", "lines")
+    assert error(quote(seller, [adhoc("420221", "99999999999999.99")])) == (
+        "amount_out_of_range",
+        "lines.0.unit_price.amount",
+    )
     assert not Quote.objects.exists()
     assert seller.get("/api/v1/quotes/").status_code == 200
 

@@ -1,14 +1,17 @@
 """The SME portal's listings, quote calculator and orders, through the Django test client."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from djmoney.money import Money
 
-from hubs.models import AuditEvent, Role
+from hubs.models import AuditEvent, Company, Role
 from hubs.scoping import actor_for
+from hubs.services import company_verify
 from tests.factories import MembershipFactory
 from tests.trade.conftest import BUYER, CONSUMER, make_listing
 from trade.models import Listing, ListingStatus, Order, OrderStatus, Quote
@@ -150,17 +153,22 @@ def test_a_seller_creates_edits_and_archives_a_listing(seller, hkg):
     assert "YIW" in page
 
     # when it is edited
-    edited = {**LISTING_FORM, "hs_code": "420221", "unit_price": "480", "stock": 7}
+    edited = {**LISTING_FORM, "hs_code": "420221", "unit_price": "480", "description": "Hand-woven."}
     response = seller.post(f"/listings/{listing.public_id}/edit/", edited)
 
     # then only what changed is written, and recorded
     assert response.status_code == 302
     listing.refresh_from_db()
-    assert (listing.unit_price, listing.stock) == (Money("480.00", "CNY"), 7)
+    assert (listing.unit_price, listing.stock) == (Money("480.00", "CNY"), 10)
     update = AuditEvent.objects.get(verb="listing.updated")
-    assert update.data == {"fields": ["stock", "unit_price"]}
+    assert update.data == {"fields": ["description", "unit_price"]}
 
-    # when it is archived
+    # when archiving is asked for, then the page asks to confirm, and archives nothing yet
+    page = seller.get(f"/listings/{listing.public_id}/archive/").content.decode()
+    assert "Are you sure?" in page
+    assert Listing.objects.get(pk=listing.pk).status == ListingStatus.ACTIVE
+
+    # when it is confirmed
     response = seller.post(
         f"/listings/{listing.public_id}/archive/", {"reason": "Sold out for the season"}, follow=True
     )
@@ -395,7 +403,17 @@ def test_an_order_placed_from_the_quote_page_and_cancelled_restores_stock(seller
     assert "CN¥91.00" in page  # the duties and taxes of two handbags
     assert f'Ordered as <a href="/orders/{order.public_id}/">' in seller.get(quote_url).content.decode()
 
-    # when the seller cancels it
+    # when the seller asks to cancel it, then the page asks to confirm, with a reason, and cancels nothing yet
+    page = seller.get(f"/orders/{order.public_id}/")
+    assert f'href="/orders/{order.public_id}/cancel/"' in page.content.decode()
+    confirm = seller.get(f"/orders/{order.public_id}/cancel/")
+    assert "Are you sure?" in confirm.content.decode()
+    assert "reason" in confirm.context["form"].fields
+    response = seller.post(f"/orders/{order.public_id}/cancel/", {"reason": ""})
+    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+
+    # when the seller confirms, with the reason
     response = seller.post(f"/orders/{order.public_id}/cancel/", {"reason": "Buyer changed their mind"}, follow=True)
 
     # then its units are back on stock and the timeline says why
@@ -407,7 +425,8 @@ def test_an_order_placed_from_the_quote_page_and_cancelled_restores_stock(seller
     assert "Cancel order" not in page
 
     # and a second cancel is refused, stock untouched
-    response = seller.post(f"/orders/{order.public_id}/cancel/", follow=True)
+    assert "can no longer be cancelled" in seller.get(f"/orders/{order.public_id}/cancel/").content.decode()
+    response = seller.post(f"/orders/{order.public_id}/cancel/", {"reason": "again"}, follow=True)
     assert f"{order.public_id} is already cancelled." in response.content.decode()
     assert Listing.objects.get(pk=handbag.pk).stock == 10
 
@@ -470,3 +489,151 @@ def test_an_expired_quote_offers_no_order_form(seller, handbag, hkg, hgh):
     assert "This quote has expired" in page
     assert "Place the order" not in page
     assert Decimal("45.50") == Quote.objects.get().duties_and_taxes.amount
+
+
+def test_an_officer_gets_no_confirmation_page_to_cancel_or_archive(client, handbag, hkg, hgh):
+    order = place_order(hkg, handbag, hgh.hub)
+    client.force_login(hgh.officer.user)
+
+    assert client.get(f"/orders/{order.public_id}/cancel/").status_code == 403
+    assert client.post(f"/orders/{order.public_id}/cancel/", {"reason": "x"}).status_code == 403
+    client.force_login(hkg.officer.user)
+    assert client.get(f"/listings/{handbag.public_id}/archive/").status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+
+
+# --- what a seller expects ------------------------------------------------------------------------------
+
+
+def test_an_unverified_company_lists_and_quotes_and_orders_once_its_hub_verifies_it(seller, handbag, hkg):
+    # given a company its hub has not verified yet
+    Company.objects.filter(pk=hkg.company.pk).update(verified=False)
+
+    # then its home page says what waits for the verification, and who verifies
+    home = seller.get("/").content.decode()
+    assert f"Awaiting verification by {hkg.hub.code}" in home
+    assert "You can list goods and quote them now. Placing orders waits until a supervisor of" in home
+
+    # when it lists goods and quotes them, then both are made
+    assert seller.post("/listings/new/", LISTING_FORM).status_code == 302
+    response = seller.post("/quotes/new/", quote_form([{"listing": handbag.public_id}]))
+    assert response.status_code == 302
+
+    # and the quote's page offers no order, saying why
+    page = seller.get(response["Location"]).content.decode()
+    assert "Place the order" not in page
+    assert "is awaiting verification by HKG: it can list goods and quote them" in page
+    response = seller.post(response["Location"], BUYER_FORM)
+    assert "awaiting verification" in response.context["form"].non_field_errors()[0]
+    assert not Order.objects.exists()
+
+    # when a supervisor of its hub verifies it, then the same quote is ordered
+    company_verify(actor=actor_for(hkg.supervisor.user), company=hkg.company)
+    quote = Quote.objects.get()
+    assert "Place the order" in seller.get(f"/quotes/{quote.public_id}/").content.decode()
+    assert seller.post(f"/quotes/{quote.public_id}/", BUYER_FORM).status_code == 302
+    assert Order.objects.count() == 1
+    assert f"Verified by {hkg.hub.code}" in seller.get("/").content.decode()
+
+
+@pytest.mark.parametrize("quantity", ["11", "99999"])
+def test_a_quote_for_more_than_in_stock_says_so_and_offers_no_order(seller, handbag, quantity):
+    # given 10 handbags in stock at CNY 500: 11 or 99,999 of them are over the CBEC order limit
+    response = seller.post("/quotes/new/", quote_form([{"listing": handbag.public_id, "quantity": quantity}]))
+
+    # then either is quoted alike, as general trade, and the page says the stock is short and offers no order
+    assert response.status_code == 302
+    page = seller.get(response["Location"]).content.decode()
+    assert "General trade import" in page
+    assert "General trade: this order of " in page
+    assert "; taxed in full" in page
+    assert f"this quote asks for {quantity}, and only 10 are in stock." in page
+    assert "Place the order" not in page
+
+    # and a forged order is refused, writing nothing
+    response = seller.post(response["Location"], BUYER_FORM)
+    assert f"{handbag.public_id} has 10 in stock: this order needs {quantity}." in str(response.context["form"].errors)
+    assert not Order.objects.exists()
+
+
+def test_a_quote_whose_units_orders_took_since_offers_no_order(seller, handbag, hkg, hgh):
+    quote = place_quote(hkg, handbag, hgh.hub, quantity=6)
+    place_order(hkg, handbag, hgh.hub, quantity=5)
+
+    page = seller.get(f"/quotes/{quote.public_id}/").content.decode()
+
+    assert "this quote asks for 6, and only 5 are in stock." in page
+    assert "Place the order" not in page
+
+
+def test_the_buyer_lives_in_the_destination_hubs_country(seller, handbag, hkg, hgh):
+    quote = place_quote(hkg, handbag, hgh.hub)
+    form = seller.get(f"/quotes/{quote.public_id}/").context["form"]
+    assert form["country"].value() == "CN"
+
+    response = seller.post(f"/quotes/{quote.public_id}/", {**BUYER_FORM, "country": "MY"})
+
+    errors = response.context["form"].errors
+    assert errors == {"country": ["The goods clear import at HGH, in China: give the buyer's address in China."]}
+    assert not Order.objects.exists()
+
+
+def test_the_quote_history_lists_the_companys_quotes_and_what_became_of_them(seller, handbag, hkg, hgh):
+    binding = place_quote(hkg, handbag, hgh.hub)
+    expired = place_quote(hkg, handbag, hgh.hub)
+    Quote.objects.filter(pk=expired.pk).update(expires_at=expired.created_at)
+    ordered = place_order(hkg, handbag, hgh.hub)
+
+    page = seller.get("/quotes/").content.decode()
+
+    assert f'<a href="/quotes/{binding.public_id}/">{binding.public_id}</a>' in page
+    assert "Binds until" in page
+    assert "Expired" in page
+    assert f'Ordered as <a href="/orders/{ordered.public_id}/">{ordered.public_id}</a>' in page
+    assert 'href="/quotes/"' in page  # in the navigation
+
+
+def test_quote_this_listing_opens_the_calculator_with_it(seller, handbag, hkg):
+    page = seller.get(f"/listings/{handbag.public_id}/").content.decode()
+    assert f'href="/quotes/new/?listing={handbag.public_id}">Quote this listing</a>' in page
+
+    response = seller.get("/quotes/new/", {"listing": handbag.public_id})
+
+    assert response.context["form"]["origin_hub"].value() == "HKG"
+    assert response.context["formset"].forms[0]["listing"].value() == handbag.public_id
+    assert f'<option value="{handbag.public_id}" selected>' in response.content.decode()
+
+
+def test_messages_read_as_sentences(seller):
+    response = seller.post("/listings/new/", {**LISTING_FORM, "unit_price": "0"})
+    assert response.context["form"].errors == {"unit_price": ["Give a unit price above zero."]}
+
+
+def test_the_portal_has_a_favicon_and_no_inline_script_or_style(seller):
+    page = seller.get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert (settings.BASE_DIR / "static" / "favicon.svg").read_text().startswith("<svg")
+
+    # The Content-Security-Policy allows scripts and styles from the portal's own files only
+    portal = settings.BASE_DIR / "templates"
+    templates = [
+        *portal.glob("*.html"),
+        *(t for folder in ("hubs", "trade", "registration") for t in (portal / folder).rglob("*.html")),
+    ]
+    assert len(templates) > 20
+    for template in templates:
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=", text), template
+
+
+def test_labels_say_cbec_and_lvg_and_rates_show_as_percentages(client, yiw, mys, rules, ecb_rates):
+    # given a Yiwu seller's CNY 500 handbag quoted into Malaysia: MYR 320.51, low-value goods
+    handbag = make_listing(yiw)
+    client.force_login(yiw.seller_admin.user)
+    form = quote_form([{"listing": handbag.public_id}], origin="YIW", destination="MYS", consumer="")
+    page = client.get(client.post("/quotes/new/", form)["Location"]).content.decode()
+
+    assert "Low-value goods (LVG)" in page
+    assert "<td>Low-value goods (LVG) tax</td><td>10%</td>" in page
+    assert "0.1000" not in page
+    assert "CBEC retail import. Kept only masked" in client.get("/quotes/new/").content.decode()
