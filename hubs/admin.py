@@ -18,6 +18,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
+from django.utils.translation import ngettext
 
 from hubs import tariff
 from hubs.kernel.errors import DomainError
@@ -246,7 +247,9 @@ class TenantAdmin(ConsoleMixin, admin.ModelAdmin):
         return False
 
     def run_service(self, request, service, rows, success, **kwargs):
-        """Call `service` on each row; report each refusal instead of failing the whole action."""
+        """Call `service` on each row; report each refusal instead of failing the whole action.
+
+        `success` is the message's singular and plural forms, with `{count}`."""
         actor = actor_for_request(request)
         done = 0
         for row in rows:
@@ -257,7 +260,7 @@ class TenantAdmin(ConsoleMixin, admin.ModelAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, success.format(count=done), messages.SUCCESS)
+            self.message_user(request, ngettext(*success, done).format(count=done), messages.SUCCESS)
 
 
 @admin.register(Hub)
@@ -280,7 +283,9 @@ class CompanyAdmin(TenantAdmin):
 
     @admin.action(description="Verify the selected companies", permissions=["verify"])
     def verify(self, request, queryset):
-        self.run_service(request, company_verify, queryset, "{count} companies verified.")
+        self.run_service(
+            request, company_verify, queryset, ("{count} company verified.", "{count} companies verified.")
+        )
 
 
 @admin.register(Membership)
@@ -311,7 +316,12 @@ class ApiKeyAdmin(TenantAdmin):
 
     @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
     def revoke(self, request, queryset):
-        self.run_service(request, api_key_revoke, queryset.filter(revoked=False), "{count} API keys revoked.")
+        self.run_service(
+            request,
+            api_key_revoke,
+            queryset.filter(revoked=False),
+            ("{count} API key revoked.", "{count} API keys revoked."),
+        )
 
 
 @admin.register(AuditEvent)
@@ -613,23 +623,27 @@ class RuleSetAdmin(TenantAdmin):
 
     @admin.action(description="Copy to a new draft", permissions=["supervise"])
     def copy_to_draft(self, request, queryset):
-        self.run_service(request, rule_set_copy_to_draft, queryset, "{count} drafts created.")
+        self.run_service(
+            request, rule_set_copy_to_draft, queryset, ("{count} draft created.", "{count} drafts created.")
+        )
 
     @admin.action(description="Publish the selected drafts on their effective date", permissions=["supervise"])
     def publish(self, request, queryset):
         """Publish each draft on the date set on it; one published for the same date, not yet in force, is
         superseded by it."""
         for rule_set in queryset:
-            published = "{count} rule sets published."
+            published = ("{count} rule set published.", "{count} rule sets published.")
             self.run_service(request, rule_set_publish, [rule_set], published, effective_from=rule_set.effective_from)
 
     @admin.action(description="Withdraw the selected versions before they take effect", permissions=["supervise"])
     def withdraw(self, request, queryset):
-        self.run_service(request, rule_set_withdraw, queryset, "{count} rule sets withdrawn.")
+        self.run_service(
+            request, rule_set_withdraw, queryset, ("{count} rule set withdrawn.", "{count} rule sets withdrawn.")
+        )
 
     @admin.action(description="Discard the selected drafts", permissions=["supervise"])
     def discard(self, request, queryset):
-        self.run_service(request, rule_set_discard, queryset, "{count} drafts discarded.")
+        self.run_service(request, rule_set_discard, queryset, ("{count} draft discarded.", "{count} drafts discarded."))
 
 
 @admin.register(HSCode)

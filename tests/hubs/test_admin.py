@@ -399,7 +399,7 @@ def test_a_supervisor_withdraws_a_future_version_and_discards_a_draft_in_the_con
         "/admin/hubs/ruleset/", {"action": "withdraw", "_selected_action": [future.pk, hgh_rules[-1].pk]}, follow=True
     )
     messages = [str(message) for message in response.context["messages"]]
-    assert "1 rule sets withdrawn." in messages
+    assert "1 rule set withdrawn." in messages
     assert any("already_in_force" in m or "has been in force" in m for m in messages), messages
     client.post("/admin/hubs/ruleset/", {"action": "discard", "_selected_action": [draft.pk]})
     assert RuleSet.objects.get(pk=future.pk).status == "withdrawn"
