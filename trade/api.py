@@ -9,12 +9,20 @@ from rest_framework.response import Response
 
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.kernel.errors import DomainError
-from hubs.scoping import actor_for_request
+from hubs.scoping import actor_for_request, restrict
 from hubs.selectors import hubs_directory
 from hubs.tariff import Admissibility, ExportRegime, TaxKind
 from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Order, Quote, Unit
-from trade.selectors import listings_for, listings_matching, order_timeline, orders_for, quotes_for, sellability
+from trade.selectors import (
+    listings_for,
+    listings_matching,
+    order_summaries_for,
+    order_timeline,
+    orders_for,
+    quotes_for,
+    sellability,
+)
 from trade.services import (
     QuoteLineRequest,
     listing_archive,
@@ -343,7 +351,8 @@ class QuoteViewSet(TenantViewSet, mixins.RetrieveModelMixin, mixins.ListModelMix
             insurance=values.get("insurance"),
             export_regime=values.get("export_regime"),
         )
-        return Response(self.get_serializer(self.get_queryset().get(pk=quote.pk)).data, status=status.HTTP_201_CREATED)
+        # Answered from the quote as written, its lines and their listings in memory: nothing is read back.
+        return Response(self.get_serializer(quote).data, status=status.HTTP_201_CREATED)
 
 
 def _line_requests(actor, lines):
@@ -437,7 +446,37 @@ class OrderDetailSerializer(OrderSerializer):
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, order) -> list[dict]:
-        return TimelineEventSerializer(order_timeline(order), many=True).data
+        # An order just placed carries the events it recorded (`order_place`): they are its whole timeline.
+        events = getattr(order, "recorded_events", None)
+        return TimelineEventSerializer(order_timeline(order) if events is None else events, many=True).data
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    """An order in the list: its own columns and the names it points to; its buyer, lines and timeline are on
+    the order itself (`GET /api/v1/orders/{id}/`)."""
+
+    id = serializers.CharField(source="public_id")
+    company = serializers.PrimaryKeyRelatedField(read_only=True)
+    quote = serializers.CharField(source="quote.public_id")
+    origin_hub = serializers.CharField(source="origin_hub.code")
+    destination_hub = serializers.CharField(source="destination_hub.code")
+    buyer_name = serializers.CharField(source="buyer.name")
+    totals = TotalsSerializer(source="*")
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "company",
+            "status",
+            "regime",
+            "quote",
+            "origin_hub",
+            "destination_hub",
+            "buyer_name",
+            "totals",
+            "placed_at",
+        ]
 
 
 class CancelSerializer(serializers.Serializer):
@@ -448,13 +487,19 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     """Cross-border orders placed from quotes: list, retrieve with their timeline, cancel."""
 
     selector = staticmethod(orders_for)
-    serializer_class = OrderSerializer
+    serializer_class = OrderDetailSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     filterset_class = OrderFilter
 
+    def get_queryset(self):
+        if self.action != "list":
+            return super().get_queryset()
+        actor = actor_for_request(self.request)
+        return restrict(order_summaries_for(actor), actor)
+
     def get_serializer_class(self):
-        return OrderSerializer if self.action == "list" else OrderDetailSerializer
+        return OrderSummarySerializer if self.action == "list" else OrderDetailSerializer
 
     @extend_schema(request=OrderInputSerializer, responses={201: OrderDetailSerializer})
     def create(self, request, *args, **kwargs):
@@ -465,7 +510,8 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         if quote is None:
             raise DomainError(f"No quote {data.validated_data['quote']}.", code="not_found", attr="quote")
         order = order_place(actor=actor, quote=quote, buyer=data.validated_data["buyer"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+        # Answered from the order as written (its lines, buyer and event in memory): nothing is read back.
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CancelSerializer, responses=OrderDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -84,6 +84,11 @@ class Listing(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # A seller's listings and a hub's, newest first (their search reads no other company's).
+        indexes = [
+            models.Index(fields=["company", "-created_at", "-id"], name="listing_company_recent"),
+            models.Index(fields=["hub", "-created_at", "-id"], name="listing_hub_recent"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="listing_price_positive"),
             models.CheckConstraint(condition=Q(measure_quantity__gt=0), name="listing_measure_positive"),
@@ -168,6 +173,12 @@ class Quote(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The quote lists, newest first: a seller's, and each hub's (an officer's or a hub system's).
+        indexes = [
+            models.Index(fields=["company", "-created_at", "-id"], name="quote_company_recent"),
+            models.Index(fields=["origin_hub", "-created_at", "-id"], name="quote_origin_recent"),
+            models.Index(fields=["destination_hub", "-created_at", "-id"], name="quote_destination_recent"),
+        ]
 
     def __str__(self):
         return self.public_id
@@ -276,6 +287,9 @@ class Order(StateMachine, models.Model):
     total = money_field()
     placed_at = models.DateTimeField(default=timezone.now)
     quota_year = models.PositiveSmallIntegerField(help_text="The destination hub's local year at placement.")
+    # The quote's consumer and quota share, copied so that a consumer's year is read from one index of orders.
+    consumer_hash = models.CharField(max_length=64, blank=True, editable=False)
+    quota_counted = models.DecimalField(max_digits=14, decimal_places=2, default=0, editable=False)
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = TenantQuerySet.as_manager()
@@ -287,7 +301,19 @@ class Order(StateMachine, models.Model):
 
     class Meta:
         ordering = ["-placed_at", "-id"]
-        indexes = [models.Index(fields=["company", "status"])]
+        indexes = [
+            models.Index(fields=["company", "status"]),
+            # The order lists, newest first: a seller's, and each hub's (an officer's or a hub system's).
+            models.Index(fields=["company", "-placed_at", "-id"], name="order_company_recent"),
+            models.Index(fields=["origin_hub", "-placed_at", "-id"], name="order_origin_recent"),
+            models.Index(fields=["destination_hub", "-placed_at", "-id"], name="order_destination_recent"),
+            # A consumer's orders on their way at a hub in a year, and their quota share: `_consumer_usage`
+            # reads them from this index alone.
+            models.Index(
+                fields=["destination_hub", "consumer_hash", "quota_year", "status", "quota_counted"],
+                name="order_consumer_year",
+            ),
+        ]
 
     def __str__(self):
         return self.public_id

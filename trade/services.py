@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Case, F, PositiveIntegerField, Sum, Value, When
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -266,10 +266,10 @@ def _consumer_usage(hub, consumer, year):
     """
     in_flight = Order.objects.filter(
         destination_hub=hub,
-        quote__consumer_hash=consumer,
+        consumer_hash=consumer,
         quota_year=year,
         status__in=QUOTA_PENDING_STATUSES,
-    ).aggregate(total=Sum("quote__quota_counted"))["total"]
+    ).aggregate(total=Sum("quota_counted"))["total"]  # from the index `order_consumer_year` alone
     return consumer_year_usage(hub, consumer, year) + (in_flight or ZERO)
 
 
@@ -362,7 +362,7 @@ def quote_create(
             created_at=now,
             created_by=actor.user,
         )
-        QuoteLine.objects.bulk_create(
+        quote_lines = QuoteLine.objects.bulk_create(
             QuoteLine(
                 quote=quote,
                 position=position,
@@ -389,6 +389,7 @@ def quote_create(
             )
             for position, (request, line) in enumerate(zip(lines, assessment.lines, strict=True))
         )
+        _hold_prefetched(quote, "lines", quote_lines)
         audit_event_record(
             actor=actor,
             verb=QUOTE_CREATED,
@@ -468,13 +469,32 @@ def company_unverified_refusal(company) -> DomainError | None:
     )
 
 
+class _StockShort(Exception):
+    """Some listing of an order lacks the units it needs: raised inside the order's transaction, which it undoes."""
+
+    def __init__(self, wanted):
+        super().__init__(wanted)
+        self.wanted = wanted
+
+
 def order_place(*, actor, quote, buyer):
-    """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all."""
+    """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all.
+
+    The order comes back as written, with its lines (and their listings), buyer, hubs and quote, and the event
+    just recorded (`recorded_events`), so that it can be answered without reading it back."""
     require_role(actor, quote.company, *COMPANY_ROLES)
+    try:
+        return _order_place(actor, quote, buyer)
+    except _StockShort as short:
+        # The transaction is undone: the listings hold what they held before this order.
+        raise _out_of_stock(short.wanted) from None
+
+
+def _order_place(actor, quote, buyer):
     with transaction.atomic():
         quote = (
             Quote.objects.select_for_update(of=("self",))
-            .select_related("company__home_hub", "destination_hub")
+            .select_related("company__home_hub", "origin_hub", "destination_hub", "rule_set")
             .get(pk=quote.pk)
         )
         unverified = company_unverified_refusal(quote.company)
@@ -488,7 +508,7 @@ def order_place(*, actor, quote, buyer):
                 code="quote_expired",
                 attr="quote",
             )
-        lines = list(quote.lines.all())
+        lines = list(quote.lines.select_related("listing"))
         if any(line.listing_id is None for line in lines):
             raise DomainError(
                 "A quote with ad-hoc lines is an estimate: quote listings to order them.",
@@ -502,8 +522,8 @@ def order_place(*, actor, quote, buyer):
             company=quote.company,
             buyer=buyer,
             quote=quote,
-            origin_hub_id=quote.origin_hub_id,
-            destination_hub_id=quote.destination_hub_id,
+            origin_hub=quote.origin_hub,
+            destination_hub=quote.destination_hub,
             regime=quote.regime,
             goods=quote.goods,
             freight=quote.freight,
@@ -511,13 +531,28 @@ def order_place(*, actor, quote, buyer):
             duties_and_taxes=quote.duties_and_taxes,
             total=quote.total,
             quota_year=quota_year,
+            consumer_hash=quote.consumer_hash,
+            quota_counted=quote.quota_counted,
             placed_by=actor.user,
         )
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             OrderLine(order=order, **{f: getattr(line, f) for f in LINE_FIELDS}) for line in lines
         )
-        audit_event_record(actor=actor, verb=ORDER_PLACED, target=order, data={"quote": quote.public_id})
+        for order_line, line in zip(order_lines, lines, strict=True):
+            order_line.listing = line.listing
+        _hold_prefetched(order, "lines", order_lines)
+        event = audit_event_record(actor=actor, verb=ORDER_PLACED, target=order, data={"quote": quote.public_id})
+        order.recorded_events = [event]
     return order
+
+
+def _hold_prefetched(instance, name, rows):
+    """`instance.<name>.all()` answers `rows` (just written, in order) as a prefetch would, without a query."""
+    rows = list(rows)
+    queryset = getattr(instance, name).all()
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = queryset
 
 
 def _check_annual_limit(quote):
@@ -547,21 +582,42 @@ def _quantities_by_listing(lines):
     return sorted(quantities.items())  # in key order, so that concurrent orders lock rows alike
 
 
+def _per_listing(wanted):
+    """The quantity of each listing of `wanted` [(listing id, quantity)], as an SQL expression over a listing row."""
+    return Case(*(When(pk=pk, then=Value(quantity)) for pk, quantity in wanted), output_field=PositiveIntegerField())
+
+
 def _reserve_stock(lines):
-    """Take the lines' units off stock; a listing short of stock refuses the whole order."""
-    for listing_id, quantity in _quantities_by_listing(lines):
-        taken = Listing.objects.filter(pk=listing_id, status=ListingStatus.ACTIVE, stock__gte=quantity).update(
-            stock=F("stock") - quantity
-        )
-        if not taken:
-            listing = Listing.objects.get(pk=listing_id)
-            raise DomainError(
-                f"{listing.public_id} has {listing.stock} in stock: this order needs {quantity}."
-                if listing.status == ListingStatus.ACTIVE
-                else f"{listing.public_id} is no longer on sale.",
-                code="out_of_stock",
-                attr="quote",
-            )
+    """Take the lines' units off stock in one statement, whatever the number of lines; a listing short of stock
+    refuses the whole order (`_StockShort`, which undoes the transaction)."""
+    wanted = _quantities_by_listing(lines)
+    quantity = _per_listing(wanted)
+    taken = Listing.objects.filter(
+        pk__in=[pk for pk, _ in wanted], status=ListingStatus.ACTIVE, stock__gte=quantity
+    ).update(stock=F("stock") - quantity)
+    if taken != len(wanted):
+        raise _StockShort(wanted)
+
+
+def _out_of_stock(wanted):
+    """The refusal of an order whose `wanted` units [(listing id, quantity)] are not all in stock: the first
+    listing (in id order) that is off sale or short, as it is now."""
+    listings = Listing.objects.in_bulk([pk for pk, _ in wanted])
+    asked = [(listings[pk], quantity) for pk, quantity in wanted]
+    listing, quantity = next(
+        ((listing, quantity) for listing, quantity in asked if not _can_give(listing, quantity)), asked[0]
+    )
+    return DomainError(
+        f"{listing.public_id} has {listing.stock} in stock: this order needs {quantity}."
+        if listing.status == ListingStatus.ACTIVE
+        else f"{listing.public_id} is no longer on sale.",
+        code="out_of_stock",
+        attr="quote",
+    )
+
+
+def _can_give(listing, quantity):
+    return listing.status == ListingStatus.ACTIVE and listing.stock >= quantity
 
 
 def order_cancel(*, actor, order, reason=""):
@@ -569,8 +625,9 @@ def order_cancel(*, actor, order, reason=""):
     require_role(actor, order.company, *COMPANY_ROLES)
     with transaction.atomic():
         order = transition(order, OrderStatus.CANCELLED, actor=actor, reason=reason)
-        for listing_id, quantity in _quantities_by_listing(order.lines.all()):
-            Listing.objects.filter(pk=listing_id).update(stock=F("stock") + quantity)
+        wanted = _quantities_by_listing(order.lines.all())
+        if wanted:
+            Listing.objects.filter(pk__in=[pk for pk, _ in wanted]).update(stock=F("stock") + _per_listing(wanted))
     return order
 
 
