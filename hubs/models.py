@@ -14,6 +14,7 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from hubs import tariff
 from hubs.kernel.audit import event_sentence, verb
+from hubs.kernel.cache import Memo
 from hubs.kernel.money import is_currency_code
 from hubs.kernel.transitions import StateMachine
 from hubs.scoping import TenantQuerySet
@@ -239,6 +240,10 @@ class HSCode(models.Model):
         return f"{self.code} {self.description}"
 
 
+# The `Rules` of published rule sets (`RuleSet.as_rules`), which never change, by row and time of publication.
+PUBLISHED_RULES = Memo(size=512)
+
+
 class RuleSetStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     DISCARDED = "discarded", "Discarded draft"
@@ -330,7 +335,25 @@ class RuleSet(StateMachine, models.Model):
         return tariff.parameter_errors(self.import_rules, self.parameters, currency=self.hub.currency)
 
     def as_rules(self):
-        """The calculator's view of this version (rates must be loaded, e.g. by prefetch)."""
+        """The calculator's view of this version. A published version never changes: its `Rules` are made once
+        per process and kept by row and time of publication (`PUBLISHED_RULES`); a draft's are made each time
+        (load its rates by prefetch)."""
+        key = self._rules_key
+        return self._make_rules() if key is None else PUBLISHED_RULES.get_or_make(key, self._make_rules)
+
+    @property
+    def _rules_key(self):
+        if self.is_draft or self.published_at is None:
+            return None
+        return (self.pk, self.published_at, self.hub.code, self.hub.currency)
+
+    @property
+    def has_rules_made(self):
+        """Whether `as_rules()` comes from the memo, without loading the rates."""
+        key = self._rules_key
+        return key is not None and key in PUBLISHED_RULES
+
+    def _make_rules(self):
         return tariff.Rules(
             hub=self.hub.code,
             version=self.version,

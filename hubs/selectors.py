@@ -2,9 +2,13 @@ import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db import router
+from django.db.models import Q, Sum, prefetch_related_objects
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
+from hubs.kernel.cache import Generation, Snapshot
 from hubs.kernel.errors import DomainError
 from hubs.models import (
     ApiKey,
@@ -17,8 +21,82 @@ from hubs.models import (
     Role,
     RuleSet,
     RuleSetStatus,
+    User,
 )
 from hubs.scoping import restrict, selector_for
+
+# --- caches (`hubs.kernel.cache`) ------------------------------------------------------------------------
+#
+# What each request reads is kept in process, under a generation token of the shared cache that every save or
+# delete of the rows it comes from bumps (the receivers below), at once and again on commit:
+# - HUBS: every hub's row (`hub_get`, `hub_by_code`, and the hub of a rule set in force).
+# - RULE_SETS: which versions are published, by hub (`rule_set_in_force`, `rules_in_force`); the `Rules` of a
+#   published version never change and are kept by `RuleSet.as_rules` itself.
+# - HS_CODES: the HS subheadings found so far (`hs_codes_validate`). Reference data loaded by a migration, that
+#   does not change at run time; a save or delete of an HSCode row bumps it all the same.
+# - API_KEYS: the verified keys `hubs.authentication` keeps for a few seconds in the shared cache; any change
+#   of a key, user, membership, company or hub drops them all.
+
+HUBS = Generation("hubs")
+RULE_SETS = Generation("rule-sets")
+HS_CODES = Generation("hs-codes")
+API_KEYS = Generation("api-keys")
+
+
+def _bumps(*generations):
+    def changed(sender, **kwargs):
+        for generation in generations:
+            generation.bump()
+
+    return changed
+
+
+_HUB_CHANGED = _bumps(HUBS, RULE_SETS, API_KEYS)  # the rule sets' copy holds their hub's row
+_RULE_SET_CHANGED = _bumps(RULE_SETS)
+_HS_CODE_CHANGED = _bumps(HS_CODES)
+_KEY_HOLDER_CHANGED = _bumps(API_KEYS)
+for _model, _changed in [
+    (Hub, _HUB_CHANGED),
+    (RuleSet, _RULE_SET_CHANGED),
+    (HSCode, _HS_CODE_CHANGED),
+    (ApiKey, _KEY_HOLDER_CHANGED),
+    (User, _KEY_HOLDER_CHANGED),
+    (Membership, _KEY_HOLDER_CHANGED),
+    (Company, _KEY_HOLDER_CHANGED),
+]:
+    receiver([post_save, post_delete], sender=_model, weak=False, dispatch_uid=f"cache:{_model.__name__}")(_changed)
+
+
+def _attnames(model):
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def _row(model, values):
+    """A fresh instance from a row kept in process: callers may change it, the kept row stays as it was."""
+    return model.from_db(router.db_for_read(model), _attnames(model), values)
+
+
+def _load_hubs():
+    rows = list(Hub.objects.order_by().values_list(*_attnames(Hub)))
+    code, active = _attnames(Hub).index("code"), _attnames(Hub).index("active")
+    return {row[0]: row for row in rows}, {row[code]: row for row in rows if row[active]}
+
+
+_hubs = Snapshot(HUBS, _load_hubs)
+
+
+def hub_get(pk):
+    """The hub `pk`, active or not, from the process's copy; raises Hub.DoesNotExist."""
+    row = _hubs.get()[0].get(pk)
+    if row is None:
+        raise Hub.DoesNotExist(f"No hub {pk}.")
+    return _row(Hub, row)
+
+
+def hub_by_code(code):
+    """The active hub of code `code` (HGH), from the process's copy; None when there is none."""
+    row = _hubs.get()[1].get(code)
+    return None if row is None else _row(Hub, row)
 
 
 def hubs_directory():
@@ -87,6 +165,28 @@ def hs_code_normalize(raw):
     return re.sub(r"[\s.]", "", raw or "")
 
 
+def _load_hs_found():
+    return {}
+
+
+_hs_found = Snapshot(HS_CODES, _load_hs_found)
+
+
+def _hs_subheadings(codes):
+    """The HS subheadings among `codes`, by code: those found before from the process's copy, the others (and
+    the unknown ones, never kept) from the database."""
+    found = _hs_found.get()
+    missing = codes - found.keys()
+    if missing:
+        rows = HSCode.objects.filter(level=6, code__in=missing).order_by().values_list(*_attnames(HSCode))
+        fresh = {row[0]: row for row in rows}
+        if not HS_CODES.changing():
+            found.update(fresh)
+    else:
+        fresh = {}
+    return {code: _row(HSCode, found.get(code) or fresh[code]) for code in codes if code in found or code in fresh}
+
+
 def hs_codes_validate(raws, *, attrs):
     """Normalized goods codes with the HS 2022 subheadings they fall under, in one query.
 
@@ -102,7 +202,7 @@ def hs_codes_validate(raws, *, attrs):
                 code="hs_code_malformed",
                 attr=attr,
             )
-    subheadings = HSCode.objects.filter(level=6).in_bulk({code[:6] for code in codes})
+    subheadings = _hs_subheadings({code[:6] for code in codes})
     for code, attr in zip(codes, attrs, strict=True):
         if code[:6] not in subheadings:
             raise DomainError(
@@ -130,15 +230,46 @@ def hs_codes_search(query):
     return rows
 
 
+def _load_published_rule_sets():
+    """The published versions and their hub's row, by hub id, each hub's in date order."""
+    rule_set_fields, hub_fields = _attnames(RuleSet), _attnames(Hub)
+    rows = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).order_by("hub_id", "effective_from")
+    hub_index, date_index = rule_set_fields.index("hub_id"), rule_set_fields.index("effective_from")
+    by_hub = {}
+    for row in rows.values_list(*rule_set_fields, *(f"hub__{name}" for name in hub_fields)):
+        rule_set, hub = row[: len(rule_set_fields)], row[len(rule_set_fields) :]
+        by_hub.setdefault(row[hub_index], {"hub": hub, "versions": []})["versions"].append(
+            (rule_set[date_index], rule_set)
+        )
+    return by_hub
+
+
+_published_rule_sets = Snapshot(RULE_SETS, _load_published_rule_sets)
+
+
+def _in_force(versions, on_date):
+    row = None
+    for effective_from, version in versions:  # in date order: the latest on or before the date wins
+        if effective_from > on_date:
+            break
+        row = version
+    return row
+
+
 def rule_set_in_force(hub, on_date):
-    """The published rule set of `hub` in force on `on_date`, its rates loaded; None before the first one."""
-    return (
-        RuleSet.objects.filter(hub=hub, status=RuleSetStatus.PUBLISHED, effective_from__lte=on_date)
-        .select_related("hub")
-        .prefetch_related("rates")
-        .order_by("-effective_from")
-        .first()
-    )
+    """The published rule set of `hub` in force on `on_date`; None before the first one.
+
+    Which version that is comes from the process's copy of the published versions (`RULE_SETS`), and its
+    `as_rules()` from the process's memo of published rules: no query once both are warm. Its `hub` is `hub`.
+    """
+    hub = hub if isinstance(hub, Hub) else hub_get(hub)
+    published = _published_rule_sets.get().get(hub.pk)
+    row = _in_force(published["versions"], on_date) if published else None
+    if row is None:
+        return None
+    rule_set = _row(RuleSet, row)
+    rule_set.hub = hub
+    return rule_set
 
 
 def hub_today(hub, now=None):
@@ -149,20 +280,16 @@ def hub_today(hub, now=None):
 def rules_in_force(now=None):
     """Every active hub's rule set in force at `now` (on each hub's own date), as `Rules`, by hub code."""
     now = now or timezone.now()
-    latest_date_anywhere = timezone.localdate(now, timezone=ZoneInfo("Etc/GMT-14"))
-    rule_sets = (
-        RuleSet.objects.filter(
-            hub__active=True, status=RuleSetStatus.PUBLISHED, effective_from__lte=latest_date_anywhere
-        )
-        .select_related("hub")
-        .prefetch_related("rates")
-        .order_by("hub_id", "effective_from")
-    )
-    in_force = {}
-    for rule_set in rule_sets:  # in date order: the latest in force at each hub wins
-        if rule_set.effective_from <= hub_today(rule_set.hub, now):
-            in_force[rule_set.hub.code] = rule_set.as_rules()
-    return in_force
+    in_force = []
+    for published in _published_rule_sets.get().values():
+        hub = _row(Hub, published["hub"])
+        row = _in_force(published["versions"], hub_today(hub, now)) if hub.active else None
+        if row is not None:
+            rule_set = _row(RuleSet, row)
+            rule_set.hub = hub
+            in_force.append(rule_set)
+    prefetch_related_objects([rule_set for rule_set in in_force if not rule_set.has_rules_made], "rates")
+    return {rule_set.hub.code: rule_set.as_rules() for rule_set in in_force}
 
 
 @selector_for(RuleSet)

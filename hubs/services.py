@@ -1,5 +1,8 @@
+import hashlib
+
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -70,11 +73,26 @@ def api_key_issue(*, actor, membership, name, expires_at=None, key=None):
     return api_key, key
 
 
+def api_key_cache_key(api_key_id):
+    """Where `hubs.authentication` keeps a verified key in the shared cache: a hash of its id, itself the prefix
+    and the hash of the whole key."""
+    return "api-key:" + hashlib.sha256(api_key_id.encode()).hexdigest()
+
+
+def api_key_forget(api_key_id):
+    """Drop a verified key from the shared cache, at once and again once the transaction commits."""
+    cache.delete(api_key_cache_key(api_key_id))
+    transaction.on_commit(lambda: cache.delete(api_key_cache_key(api_key_id)))
+
+
 def api_key_revoke(*, actor, api_key, reason=""):
-    """Revoke a key for good: from now on it authenticates nothing."""
+    """Revoke a key for good: from now on it authenticates nothing, in every process."""
     if not integrator_memberships_managed_by(actor).filter(pk=api_key.membership_id).exists():
         raise PermissionDenied(ONLY_MANAGERS.format(verb="revoke"))
-    return transition(api_key, True, actor=actor, reason=reason)
+    with transaction.atomic():
+        api_key = transition(api_key, True, actor=actor, reason=reason)
+        api_key_forget(api_key.pk)
+    return api_key
 
 
 def api_key_mark_used(*, api_key_id, used_at):
