@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request, restrict
-from hubs.selectors import hubs_directory
+from hubs.selectors import hub_by_code, hubs_directory
 from hubs.tariff import Admissibility, ExportRegime, TaxKind
 from trade.filters import OrderFilter
 from trade.models import BuyerKind, Listing, ListingStatus, Order, Quote, Unit
@@ -194,10 +194,23 @@ class QuoteLineInputSerializer(serializers.Serializer):
         return attrs
 
 
+class HubCodeField(serializers.SlugRelatedField):
+    """An active hub by its code (HGH), from the process's copy of the hubs rather than a query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=hubs_directory(), **kwargs)
+
+    def to_internal_value(self, data):
+        hub = hub_by_code(str(data))
+        if hub is None:
+            self.fail("does_not_exist", slug_name="code", value=data)
+        return hub
+
+
 class QuoteInputSerializer(serializers.Serializer):
     company = serializers.IntegerField(required=False, help_text="The company you act for, if several.")
-    origin_hub = serializers.SlugRelatedField(slug_field="code", queryset=hubs_directory())
-    destination_hub = serializers.SlugRelatedField(slug_field="code", queryset=hubs_directory())
+    origin_hub = HubCodeField()
+    destination_hub = HubCodeField()
     consumer_id = serializers.CharField(
         required=False,
         default="",

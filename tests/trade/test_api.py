@@ -952,3 +952,13 @@ def test_quotes_made_before_any_order_are_checked_again_against_the_year_when_or
     assert "does not fit in the consumer's annual limit of 26000.00" in again["explanation"]
     assert place(seller, again["id"]).status_code == 201
     assert Listing.objects.get(pk=bag.pk).stock == 4
+
+
+def test_a_hub_taken_out_of_service_is_refused_by_the_next_quote(seller, handbag, hgh):
+    assert quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).status_code == 201  # the hubs are kept
+    hgh.hub.active = False
+    hgh.hub.save()
+    assert error(quote(seller, [{"listing": handbag.public_id, "quantity": 1}])) == (
+        "does_not_exist",
+        "destination_hub",
+    )
