@@ -9,6 +9,10 @@ from hubs.kernel.money import DECIMAL_PLACES, MAX_DIGITS, validate_amount
 from hubs.scoping import actor_for_request, restrict
 
 
+def money_representation(money) -> dict:
+    return {"amount": f"{money.amount:.2f}", "currency": money.currency.code}
+
+
 class MoneyField(serializers.Serializer):
     """`{"amount": "425.00", "currency": "CNY"}`: an amount never travels without its currency."""
 
@@ -18,7 +22,7 @@ class MoneyField(serializers.Serializer):
     currency = serializers.ChoiceField(choices=settings.CURRENCIES)
 
     def to_representation(self, instance):
-        return {"amount": f"{instance.amount:.2f}", "currency": instance.currency.code}
+        return money_representation(instance)
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
