@@ -10,9 +10,10 @@ from decimal import Decimal, localcontext
 
 from djmoney.money import Money
 
+from hubs.kernel.cache import Snapshot
 from hubs.kernel.errors import DomainError
 from hubs.kernel.money import is_currency_code, round_money
-from hubs.models import FxRate, FxSource
+from hubs.models import FX_RATES, FxRate, FxSource
 
 BASE = "EUR"  # the ECB quotes every rate as 1 EUR = x
 
@@ -106,6 +107,10 @@ def _latest(rates, on: date):
     return rates.filter(rate_date__lte=on).select_related("hub").order_by("-rate_date", "-published_at").first()
 
 
+# The rates looked up so far, by (currency, date): stored rates never change, and a new one bumps FX_RATES.
+_known = Snapshot(FX_RATES, dict)
+
+
 def _from_base(currency: str, on: date):
     """1 EUR in `currency` on `on`, and the snapshots that say so; None when no rate is known.
 
@@ -113,6 +118,13 @@ def _from_base(currency: str, on: date):
     """
     if currency == BASE:
         return Decimal(1), ()
+    known = _known.get()
+    if (currency, on) not in known:
+        known[currency, on] = _from_base_in_database(currency, on)
+    return known[currency, on]
+
+
+def _from_base_in_database(currency: str, on: date):
     direct = _latest(FxRate.objects.filter(base=BASE, quote=currency), on)
     if direct is not None:
         return direct.rate, (direct,)

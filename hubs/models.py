@@ -14,7 +14,7 @@ from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from hubs import tariff
 from hubs.kernel.audit import event_sentence, verb
-from hubs.kernel.cache import Memo
+from hubs.kernel.cache import Generation, Memo
 from hubs.kernel.money import is_currency_code
 from hubs.kernel.transitions import StateMachine
 from hubs.scoping import TenantQuerySet
@@ -504,6 +504,17 @@ def validate_currency_code(value):
         raise ValidationError(f"“{value}” is not an ISO 4217 currency code such as CNY.", code="unknown_currency")
 
 
+# Bumped by every rate stored: the rates a process keeps (`hubs.fx`) are looked up again.
+FX_RATES = Generation("fx-rates")
+
+
+class FxRateQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        FX_RATES.bump()
+        return created
+
+
 class FxRate(models.Model):
     """A reference rate snapshot: 1 `base` = `rate` `quote` on `rate_date`. Stored rows never change.
 
@@ -521,6 +532,8 @@ class FxRate(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = FxRateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-rate_date", "base", "quote"]
@@ -543,3 +556,4 @@ class FxRate(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValidationError("A reference rate never changes: enter a new one.")
         super().save(*args, **kwargs)
+        FX_RATES.bump()

@@ -7,7 +7,8 @@ token lives in the shared cache), or, for API keys, the shared cache itself. Tes
 commit for real (the bump on commit) run with `transaction=True`.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -15,9 +16,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from hubs import selectors
+from hubs import fx, selectors
 from hubs.kernel.cache import Generation, Memo, Snapshot
-from hubs.models import ApiKey, HSCode, RuleSet, RuleSetStatus
+from hubs.models import FX_RATES, ApiKey, FxRate, FxSource, HSCode, RuleSet, RuleSetStatus
 from hubs.scoping import actor_for
 from hubs.selectors import (
     HUBS,
@@ -32,12 +33,14 @@ from hubs.selectors import (
 from hubs.services import (
     api_key_cache_key,
     api_key_revoke,
+    fx_rate_enter,
     rule_set_copy_to_draft,
     rule_set_publish,
     rule_set_withdraw,
     rule_sets_load_reference,
 )
-from tests.tenants import issue_key, key_client
+from tests.conftest import ecb_rates_on
+from tests.tenants import issue_key, key_client, make_tenant
 
 
 def other_process_rule_sets():
@@ -350,3 +353,35 @@ def test_a_wrong_secret_with_a_known_prefix_is_never_served_from_the_cache(integ
     assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == "invalid_api_key"
     assert cache.get(api_key_cache_key(f"{prefix}.x")) is None
+
+
+# --- FX rates ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rate_looked_up_once_takes_no_query_and_a_new_rate_is_seen_at_once(django_assert_num_queries):
+    day = date(2026, 10, 30)
+    ecb_rates_on(day)
+    assert fx.fx_rate_on("MYR", "CNY", day + timedelta(days=3)).rate == Decimal("1.56")
+    with django_assert_num_queries(0):
+        assert fx.fx_rate_on("MYR", "CNY", day + timedelta(days=3)).rate == Decimal("1.56")
+
+    # a newer day loaded in bulk, as `fx_load` does
+    ecb_rates_on(day + timedelta(days=1), {"CNY": Decimal("8.0"), "MYR": Decimal("5.0")})
+    assert fx.fx_rate_on("MYR", "CNY", day + timedelta(days=3)).rate == Decimal("1.6")
+
+    # "another process": a copy made before the change is made again
+    other = Snapshot(FX_RATES, dict)
+    other.get()[("NGN", day)] = None
+    supervisor = make_tenant("NGA", "NG", "NGN", "Africa/Lagos").supervisor
+    fx_rate_enter(
+        actor=actor_for(supervisor.user),
+        hub=supervisor.hub,
+        base="EUR",
+        quote="NGN",
+        rate=Decimal("1600"),
+        rate_date=day,
+    )
+    assert ("NGN", day) not in other.get()
+    assert fx.fx_rate_on("NGN", "EUR", day).rate == 1 / Decimal("1600")
+    assert FxRate.objects.filter(source=FxSource.MANUAL).count() == 1
