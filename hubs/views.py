@@ -103,6 +103,21 @@ def integrator_new(request):
     return _api_keys_page(request, actor, integrator_form=form)
 
 
+def confirmed_action(request, form_class, action, *, done, then, template, context):
+    """A step that cannot be undone: GET asks to confirm (with a reason, `form_class`), POST runs
+    `action(reason)`, says `done` or the refusal, and redirects to `then`."""
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data["reason"])
+        except (DomainError, PermissionDenied) as error:
+            messages.error(request, getattr(error, "detail", None) or str(error))
+        else:
+            messages.success(request, done)
+        return then
+    return render(request, template, {**context, "form": form})
+
+
 @login_required
 def revoke_api_key(request, prefix):
     """Asks to confirm (GET), then revokes the key for good (POST)."""
@@ -113,16 +128,15 @@ def revoke_api_key(request, prefix):
         ),
         prefix=prefix,
     )
-    form = RevokeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            api_key_revoke(actor=actor, api_key=api_key, reason=form.cleaned_data["reason"])
-        except (DomainError, PermissionDenied) as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"The key “{api_key.name}” ({api_key.prefix}…) is revoked.")
-        return redirect("api-keys")
-    return render(request, "hubs/api_key_revoke.html", {"api_key": api_key, "form": form})
+    return confirmed_action(
+        request,
+        RevokeForm,
+        lambda reason: api_key_revoke(actor=actor, api_key=api_key, reason=reason),
+        done=f"The key “{api_key.name}” ({api_key.prefix}…) is revoked.",
+        then=redirect("api-keys"),
+        template="hubs/api_key_revoke.html",
+        context={"api_key": api_key},
+    )
 
 
 @login_required

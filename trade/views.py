@@ -14,6 +14,7 @@ from hubs.kernel.errors import DomainError
 from hubs.models import COMPANY_ROLES
 from hubs.scoping import actor_for_request, require_role
 from hubs.tariff import TaxKind
+from hubs.views import confirmed_action
 from trade.forms import (
     ArchiveForm,
     BuyerForm,
@@ -142,16 +143,15 @@ def listing_archive_view(request, public_id):
     actor = actor_for_request(request)
     listing = get_object_or_404(listings_for(actor), public_id=public_id)
     require_role(actor, listing.company, *COMPANY_ROLES)
-    form = ArchiveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            listing_archive(actor=actor, listing=listing, reason=form.cleaned_data["reason"])
-        except DomainError as error:
-            messages.error(request, error.detail)
-        else:
-            messages.success(request, f"{listing.public_id} is archived: it is off sale for good.")
-        return redirect("trade:listing-detail", public_id=listing.public_id)
-    return render(request, "trade/listing_archive.html", {"listing": listing, "form": form})
+    return confirmed_action(
+        request,
+        ArchiveForm,
+        lambda reason: listing_archive(actor=actor, listing=listing, reason=reason),
+        done=f"{listing.public_id} is archived: it is off sale for good.",
+        then=redirect("trade:listing-detail", public_id=listing.public_id),
+        template="trade/listing_archive.html",
+        context={"listing": listing},
+    )
 
 
 # --- quotes ---------------------------------------------------------------------------------------------
@@ -300,13 +300,12 @@ def order_cancel_view(request, public_id):
     actor = actor_for_request(request)
     order = get_object_or_404(orders_for(actor), public_id=public_id)
     require_role(actor, order.company, *COMPANY_ROLES)  # officers of its hubs see it, and cancel nothing
-    form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            order_cancel(actor=actor, order=order, reason=form.cleaned_data["reason"])
-        except DomainError as error:
-            messages.error(request, error.detail)
-        else:
-            messages.success(request, f"{order.public_id} is cancelled; its units are back on stock.")
-        return redirect("trade:order-detail", public_id=order.public_id)
-    return render(request, "trade/order_cancel.html", {"order": order, "form": form})
+    return confirmed_action(
+        request,
+        CancelForm,
+        lambda reason: order_cancel(actor=actor, order=order, reason=reason),
+        done=f"{order.public_id} is cancelled; its units are back on stock.",
+        then=redirect("trade:order-detail", public_id=order.public_id),
+        template="trade/order_cancel.html",
+        context={"order": order},
+    )
