@@ -138,6 +138,11 @@ def integrator_memberships_managed_by(actor):
     ).select_related("user", "company", "hub")
 
 
+def api_keys_managed_by(actor):
+    """The keys of the integrators this actor manages: those it may see on its API keys page and revoke."""
+    return api_keys_for(actor).filter(membership__in=integrator_memberships_managed_by(actor))
+
+
 def colleagues_for(actor):
     """The members of the companies the actor belongs to, company by company (its team in the portal)."""
     return (

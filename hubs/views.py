@@ -14,9 +14,9 @@ from hubs.forms import (
     add_domain_error,
 )
 from hubs.kernel.errors import DomainError
-from hubs.models import ApiKey
 from hubs.scoping import actor_for_request
 from hubs.selectors import (
+    api_keys_managed_by,
     colleagues_for,
     companies_administered_by,
     hs_code_normalize,
@@ -43,11 +43,7 @@ def _api_keys_page(request, actor, *, form=None, integrator_form=None):
     administered = companies_administered_by(actor)
     if integrator_form is None and administered:
         integrator_form = IntegratorCreateForm(companies=administered)
-    keys = (
-        ApiKey.objects.filter(membership__in=memberships)
-        .select_related("membership__user", "membership__company", "membership__hub")
-        .order_by("revoked", "-created")
-    )
+    keys = api_keys_managed_by(actor).order_by("revoked", "-created")
     context = {
         "form": form or ApiKeyIssueForm(memberships=memberships),
         "integrator_form": integrator_form,
@@ -122,12 +118,7 @@ def confirmed_action(request, form_class, action, *, done, then, template, conte
 def revoke_api_key(request, prefix):
     """Asks to confirm (GET), then revokes the key for good (POST)."""
     actor = actor_for_request(request)
-    api_key = get_object_or_404(
-        ApiKey.objects.filter(membership__in=integrator_memberships_managed_by(actor)).select_related(
-            "membership__user", "membership__company", "membership__hub"
-        ),
-        prefix=prefix,
-    )
+    api_key = get_object_or_404(api_keys_managed_by(actor), prefix=prefix)
     return confirmed_action(
         request,
         RevokeForm,
