@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
-from django.utils import timezone
 
 from hubs.admin import ReachableStateListFilter, ScopedRelatedFieldListFilter
 from hubs.kernel.errors import DomainError
@@ -174,7 +173,7 @@ def test_a_supervisor_drafts_edits_and_publishes_a_rule_set(client, hgh, hgh_rul
 
     response = client.post(
         f"/admin/hubs/ruleset/{draft.pk}/change/",
-        rule_set_form(draft, effective_from=timezone.localdate().isoformat(), **{f"rates-{bags}-vat_rate": "20"}),
+        rule_set_form(draft, effective_from=hub_today(hgh.hub).isoformat(), **{f"rates-{bags}-vat_rate": "20"}),
     )
     assert response.status_code == 302, [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms]
     assert draft.rates.get(hs_prefix="4202").vat_rate == Decimal("0.2")
@@ -182,7 +181,7 @@ def test_a_supervisor_drafts_edits_and_publishes_a_rule_set(client, hgh, hgh_rul
     client.post("/admin/hubs/ruleset/", {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.is_published
-    assert rule_set_in_force(hgh.hub, timezone.localdate()) == draft
+    assert rule_set_in_force(hgh.hub, hub_today(hgh.hub)) == draft
     assert [e.verb for e in AuditEvent.objects.filter(target_id=draft.pk).order_by("at")] == [
         "rule_set.drafted",
         "rule_set.edited",
@@ -216,7 +215,7 @@ def test_another_hubs_rule_sets_are_404(client, hgh, mys, hgh_rules):
 
 def test_rules_cannot_be_published_into_the_past(hgh, hgh_rules):
     draft = rule_set_copy_to_draft(actor=actor_for(hgh.supervisor.user), rule_set=hgh_rules[-1])
-    yesterday = timezone.localdate() - timedelta(days=1)
+    yesterday = hub_today(hgh.hub) - timedelta(days=1)
     with pytest.raises(DomainError) as refusal:
         rule_set_publish(actor=actor_for(hgh.supervisor.user), rule_set=draft, effective_from=yesterday)
     assert refusal.value.code == "effective_in_past"
@@ -237,7 +236,7 @@ def test_a_draft_missing_what_its_rules_need_is_not_published(hgh, hgh_rules, ch
     RuleSet.objects.filter(pk=draft.pk).update(**change)
     draft.refresh_from_db()
     with pytest.raises(DomainError) as refusal:
-        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
+        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=hub_today(hgh.hub))
     assert refusal.value.code == code
 
 
@@ -247,7 +246,7 @@ def test_consumption_tax_thresholds_are_checked_before_publishing(hgh, hgh_rules
     draft = rule_set_copy_to_draft(actor=supervisor, rule_set=hgh_rules[-1])
     draft.rates.filter(hs_prefix="3304").update(consumption_tax_min_unit_price=thresholds)
     with pytest.raises(DomainError) as refusal:
-        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
+        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=hub_today(hgh.hub))
     assert refusal.value.code == "invalid_rate"
     assert "3304" in refusal.value.detail
 
@@ -296,7 +295,7 @@ def test_a_draft_with_a_figure_out_of_range_is_refused_on_its_field(client, hgh,
 
 def test_a_bad_figure_written_behind_the_forms_back_is_named_when_publishing(client, hgh, hgh_rules):
     draft = draft_in_console(client, hgh, hgh_rules)
-    RuleSet.objects.filter(pk=draft.pk).update(cbec_tax_factor=Decimal("5"), effective_from=timezone.localdate())
+    RuleSet.objects.filter(pk=draft.pk).update(cbec_tax_factor=Decimal("5"), effective_from=hub_today(hgh.hub))
 
     response = client.post("/admin/hubs/ruleset/", {"action": "publish", "_selected_action": [draft.pk]}, follow=True)
 

@@ -188,8 +188,7 @@ def test_a_new_rule_set_version_never_alters_an_existing_quote(seller, handbag, 
         actor=actor_for(hgh.supervisor.user), rule_set=RuleSet.objects.get(hub=hgh.hub, version=3)
     )
     RateRow.objects.filter(rule_set=draft, hs_prefix="4202").update(vat_rate=Decimal("0.20"))
-    today = timezone.localdate()
-    rule_set_publish(actor=actor_for(hgh.supervisor.user), rule_set=draft, effective_from=today)
+    rule_set_publish(actor=actor_for(hgh.supervisor.user), rule_set=draft, effective_from=hub_today(hgh.hub))
 
     assert seller.get(f"/api/v1/quotes/{first['id']}/").json() == first
     second = quote(seller, [{"listing": handbag.public_id, "quantity": 1}]).json()
@@ -221,7 +220,7 @@ def test_property_a_new_rule_set_version_never_alters_an_existing_quote(seller, 
         supervisor = actor_for(hgh.supervisor.user)
         draft = rule_set_copy_to_draft(actor=supervisor, rule_set=RuleSet.objects.get(hub=hgh.hub, version=3))
         draft.rates.update_or_create(hs_prefix=prefix, defaults=new_rates)
-        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=timezone.localdate())
+        rule_set_publish(actor=supervisor, rule_set=draft, effective_from=hub_today(hgh.hub))
 
         assert seller.get(f"/api/v1/quotes/{first.json()['id']}/").json() == first.json()
         assert quote(seller, basket).json()["rule_set"] == {"hub": "HGH", "version": 4}
@@ -749,7 +748,7 @@ def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declaratio
         hub=lagos.hub, version=1, import_rules="malaysia_dftz", de_minimis_threshold=Decimal("0")
     )
     lagos_rules.rates.create(hs_prefix="", duty_rate=Decimal("0.2"), vat_rate=Decimal("0.075"))
-    rule_set_publish(actor=actor_for(lagos.supervisor.user), rule_set=lagos_rules, effective_from=timezone.localdate())
+    rule_set_publish(actor=actor_for(lagos.supervisor.user), rule_set=lagos_rules, effective_from=hub_today(lagos.hub))
 
     response = quote(
         session_client(yiw.seller_admin),
