@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 from ewtp.api import api_not_found, error_response, is_api
+from hubs.kernel.cache import tokens_read_once
 
 
 def _refuse(request, status, code, detail):
@@ -50,3 +51,15 @@ class PrivateAnswersMiddleware:
         if is_api(request) or request.user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class CacheTokensMiddleware:
+    """Each request reads the shared cache's generation tokens (hubs, rule sets, API keys ...) once, all in one
+    round trip, rather than once per look-up: it sees the platform as it was when it began, and its own changes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with tokens_read_once():
+            return self.get_response(request)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ewtp.middleware.RequestGuardMiddleware",
+    "ewtp.middleware.CacheTokensMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -197,7 +198,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_PARSER_CLASSES": ["hubs.kernel.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["hubs.throttling.ClientRateThrottle", "hubs.throttling.AddressRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["hubs.throttling.ClientAndAddressThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_RATE_PER_CLIENT", default="300/min"),  # per API key or signed-in user
         "address": env.str("API_RATE_PER_ADDRESS", default="600/min"),  # per client address

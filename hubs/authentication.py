@@ -7,6 +7,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_api_key.crypto import concatenate
 
+from hubs.kernel.cache import read_with_tokens
 from hubs.models import ApiKey
 from hubs.selectors import API_KEYS
 from hubs.services import api_key_cache_key, api_key_mark_used
@@ -28,6 +29,7 @@ def _stamp_last_use(api_key):
         return
     if cache.add(f"api-key-stamped:{api_key.pk}", True, LAST_USED_RESOLUTION.total_seconds()):
         api_key_mark_used(api_key_id=api_key.pk, used_at=now)
+        api_key.last_used_at = now  # so that the copy kept next asks the cache again only a minute from now
 
 
 def _without_password(api_key):
@@ -44,23 +46,18 @@ def _derived_id(raw):
     return concatenate(prefix, ApiKey.objects.key_generator.hash(raw))
 
 
-def _verified(raw):
+def _verified(raw, derived_id, kept):
     """The key `raw` presents, unrevoked and verified, with its membership (user, company, hub); None if none.
 
-    A key verified a moment ago comes from the shared cache, when the API_KEYS token it was kept under is
-    still the current one; otherwise one indexed look-up (by prefix), and the hash is checked.
+    A key verified a moment ago (`kept`, the shared cache's entry) is served from it when the API_KEYS token it
+    was kept under is still the current one; otherwise one indexed look-up (by prefix), and the hash is checked.
     """
-    derived_id = _derived_id(raw)
-    entry_key = api_key_cache_key(derived_id)
-    entry = cache.get_many([entry_key, API_KEYS.key])
-    token = entry.get(API_KEYS.key)
-    kept = entry.get(entry_key)
-    if token is not None and kept is not None and kept[0] == token and kept[1].pk == derived_id:
+    token = API_KEYS.current()  # before reading the row: a change committed after this bumps it again
+    if kept is not None and kept[0] == token and kept[1].pk == derived_id:
         return kept[1], None
     prefix, dot, _ = raw.partition(".")
     if not dot:
         return None, None
-    token = API_KEYS.current()  # before reading the row: a change committed after this bumps it again
     api_key = (
         ApiKey.objects.select_related("membership__user", "membership__company", "membership__hub")
         .filter(prefix=prefix, revoked=False)
@@ -69,7 +66,7 @@ def _verified(raw):
     if api_key is None or not api_key.is_valid(raw):
         return None, None
     keep = api_key.pk == derived_id and not API_KEYS.changing()  # a key of an older hasher is checked each time
-    return api_key, (entry_key, token) if keep else None
+    return api_key, token if keep else None
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -83,9 +80,15 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise AuthenticationFailed("Malformed Authorization header: send `Api-Key <key>`.", "malformed_api_key")
+        raw = parts[1].decode("latin-1")
+        derived_id = _derived_id(raw)
+        entry_key = api_key_cache_key(derived_id)
         guesses = ApiKeyGuessThrottle(request)
+        # One round trip: the address's wrong guesses, the kept key, and the generation tokens of the request.
+        cached = read_with_tokens([guesses.key, entry_key])
+        guesses.load(cached.get(guesses.key))
         guesses.refuse_if_locked_out()
-        api_key, keep = _verified(parts[1].decode("latin-1"))
+        api_key, keep = _verified(raw, derived_id, cached.get(entry_key))
         if api_key is None:
             guesses.record_failure()
             raise AuthenticationFailed("Unknown or revoked API key.", code="invalid_api_key")
@@ -93,10 +96,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise AuthenticationFailed("This API key has expired.", code="expired_api_key")
         if not api_key.membership.user.is_active:
             raise AuthenticationFailed("The integrator of this API key is deactivated.", code="inactive_integrator")
-        if keep is not None:  # only a key that passed every check is kept
-            entry_key, token = keep
-            cache.set(entry_key, (token, _without_password(api_key)), VERIFIED_KEY_SECONDS)
         _stamp_last_use(api_key)
+        if keep is not None:  # only a key that passed every check is kept, under the token it was read under
+            cache.set(entry_key, (keep, _without_password(api_key)), VERIFIED_KEY_SECONDS)
         return api_key.membership.user, api_key
 
     def authenticate_header(self, request):

@@ -5,6 +5,7 @@ a deployment, or a test, sets them without touching code. Counts are kept in the
 production points CACHE_URL at Redis so that every web process shares them.
 """
 
+from django.core.cache import cache
 from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
@@ -44,19 +45,56 @@ class AddressRateThrottle(RateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
 
+class ClientAndAddressThrottle(BaseThrottle):
+    """Both limits of every API request, per client and per address, as DRF would apply the two throttles (a
+    request counts toward each limit it is within), with their counts read from the cache in one round trip and
+    written in one, where a throttle each would take four."""
+
+    def allow_request(self, request, view):
+        throttles = [throttle for throttle in (ClientRateThrottle(), AddressRateThrottle()) if throttle.rate]
+        keys = {throttle: throttle.get_cache_key(request, view) for throttle in throttles}
+        keys = {throttle: key for throttle, key in keys.items() if key is not None}
+        histories = cache.get_many(list(keys.values()))
+        now = SimpleRateThrottle.timer()
+        self.refused_by, counted = [], {}
+        for throttle, key in keys.items():
+            throttle.now = now
+            throttle.history = _within_window(histories.get(key, []), now, throttle.duration)
+            if len(throttle.history) >= throttle.num_requests:
+                self.refused_by.append(throttle)
+            else:
+                counted[key] = [now, *throttle.history]
+        if counted:
+            cache.set_many(counted, max(throttle.duration for throttle in keys))
+        return not self.refused_by
+
+    def wait(self):
+        waits = [wait for wait in (throttle.wait() for throttle in self.refused_by) if wait is not None]
+        return max(waits, default=None)
+
+
+def _within_window(history, now, duration):
+    """A throttle's request times (newest first) less those older than its window."""
+    while history and history[-1] <= now - duration:
+        history.pop()
+    return history
+
+
 class ApiKeyGuessThrottle(RateThrottle):
     """Wrong API keys per client address: past the limit, the address is refused (429) before any key,
-    the right one included, is looked at, until its oldest failure leaves the window."""
+    the right one included, is looked at, until its oldest failure leaves the window.
+
+    Its count is read by the caller (`load`), with whatever else the caller reads in the same round trip."""
 
     scope = "api_key_failures"
 
     def __init__(self, request):
         super().__init__()
         self.key = self.cache_format % {"scope": self.scope, "ident": client_address(request)}
-        self.history = self.cache.get(self.key, [])
+
+    def load(self, history) -> None:
         self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
+        self.history = _within_window(history or [], self.now, self.duration)
 
     def refuse_if_locked_out(self) -> None:
         if len(self.history) >= self.num_requests:

@@ -7,23 +7,65 @@
 - `Snapshot`: a process's copy of something a generation guards, made again when the token changes.
 - `Memo`: a process's bounded map of values that never change once made (the `Rules` of a published rule set),
   kept under the key that identifies them.
+- `tokens_read_once()`: within it (a web request), every generation's token is read from the shared cache once,
+  all of them in one round trip, with whatever else the first reader asks for (`read_with_tokens`). A request
+  then sees the state as it was when it began, and its own changes at once.
 """
 
 import threading
 import uuid
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
+
+# Every generation by its cache key, so that a scope reads all their tokens together.
+_generations: dict[str, "Generation"] = {}
+# The tokens read in the open `tokens_read_once` scope; None outside one (a worker's task reads each time).
+_scope_tokens: ContextVar[dict | None] = ContextVar("generation_tokens", default=None)
+
+
+@contextmanager
+def tokens_read_once():
+    reset = _scope_tokens.set({})
+    try:
+        yield
+    finally:
+        _scope_tokens.reset(reset)
+
+
+def read_with_tokens(keys: list[str]) -> dict:
+    """`cache.get_many(keys)`, which in a `tokens_read_once` scope also reads, in the same round trip, the tokens
+    the scope has not read yet."""
+    tokens = _scope_tokens.get()
+    unread = [] if tokens is None else [key for key in _generations if key not in tokens]
+    values = cache.get_many([*keys, *unread])
+    for key in unread:
+        token = values.pop(key, None)
+        tokens[key] = token if token is not None else _generations[key].read()
+    return values
 
 
 class Generation:
     def __init__(self, name: str):
         self.name = name
         self.key = f"generation:{name}"
+        _generations[self.key] = self
 
     def current(self) -> str:
-        """The token now. Read it before reading what it guards: a change committed after that bumps it again."""
+        """The token now (in a `tokens_read_once` scope, as the scope read it). Read it before reading what it
+        guards: a change committed after that bumps it again."""
+        tokens = _scope_tokens.get()
+        if tokens is None:
+            return self.read()
+        if self.key not in tokens:
+            read_with_tokens([])
+        return tokens[self.key]
+
+    def read(self) -> str:
+        """The token in the shared cache, drawn anew if it is missing."""
         token = cache.get(self.key)
         if token is None:
             cache.add(self.key, uuid.uuid4().hex, timeout=None)
@@ -37,10 +79,17 @@ class Generation:
             if self.changing():
                 return  # bumped already in this transaction; the bump on commit is on its way
             transaction.on_commit(self._after_commit)
-        cache.set(self.key, uuid.uuid4().hex, timeout=None)
+        self._draw()
 
     def _after_commit(self) -> None:
-        cache.set(self.key, uuid.uuid4().hex, timeout=None)
+        self._draw()
+
+    def _draw(self) -> None:
+        token = uuid.uuid4().hex
+        cache.set(self.key, token, timeout=None)
+        tokens = _scope_tokens.get()
+        if tokens is not None:  # the scope that changed it sees its change at once
+            tokens[self.key] = token
 
     def changing(self) -> bool:
         """Whether the open transaction of this process changed what the token guards (its bump on commit is

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hubs import fx, selectors
-from hubs.kernel.cache import Generation, Memo, Snapshot
+from hubs.kernel.cache import Generation, Memo, Snapshot, tokens_read_once
 from hubs.models import FX_RATES, ApiKey, FxRate, FxSource, HSCode, RuleSet, RuleSetStatus
 from hubs.scoping import actor_for
 from hubs.selectors import (
@@ -82,6 +82,57 @@ def test_a_lost_token_is_a_new_one_so_a_cleared_cache_invalidates():
     assert snapshot.get() == snapshot.get() == 1
     cache.clear()  # evicted, flushed, or a new Redis: never a revival of what was kept
     assert snapshot.get() == 2
+
+
+class CacheTrips:
+    """Counts the calls this process makes to the shared cache: each one is a round trip to Redis (the file
+    cache of the tests makes `get_many` of `get`s: only the outer call counts)."""
+
+    METHODS = ("get", "get_many", "set", "set_many", "add", "delete", "incr")
+
+    def __init__(self, monkeypatch):
+        self.calls, self.depth = [], 0
+        for name in self.METHODS:
+            monkeypatch.setattr(cache, name, self._counting(name, getattr(cache, name)))
+
+    def _counting(self, name, method):
+        def counted(*args, **kwargs):
+            if not self.depth:
+                self.calls.append(name)
+            self.depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.depth -= 1
+
+        return counted
+
+
+def test_a_scope_reads_every_token_in_one_trip_and_sees_its_own_bumps(monkeypatch):
+    first, second = Generation("test-first"), Generation("test-second")
+    with tokens_read_once():
+        first.current()  # every token that the cache lacks is drawn
+    trips = CacheTrips(monkeypatch)
+    with tokens_read_once():
+        token = first.current()
+        assert second.current() == second.current()
+        assert first.current() == token
+        assert trips.calls == ["get_many"]
+        first.bump()  # this request's own change: seen at once
+        assert first.current() != token
+        assert first.current() == cache.get(first.key)
+
+
+def test_a_scope_sees_the_platform_as_it_began_and_the_next_one_sees_a_change():
+    generation = Generation("test")
+    with tokens_read_once():
+        token = generation.current()
+        cache.set(generation.key, "bumped by another process")
+        assert generation.current() == token
+    with tokens_read_once():
+        assert generation.current() == "bumped by another process"
+    cache.set(generation.key, "bumped again")
+    assert generation.current() == "bumped again"  # outside a scope (a worker's task): read each time
 
 
 def test_a_memo_keeps_the_most_recently_used():
@@ -273,10 +324,25 @@ def test_a_verified_key_is_kept_briefly_and_then_takes_no_key_query(integrator_k
     with CaptureQueriesContext(connection) as queries:
         assert calls(client).status_code == 200
     assert not [q for q in queries.captured_queries if "hubs_apikey" in q["sql"] and "SELECT" in q["sql"]]
-    ApiKey.objects.filter(pk=row.pk).update(last_used_at=None)  # the stamp still works from a kept key
+    # A kept key was stamped as it was kept; one kept while another process stamped it still stamps a minute on.
+    ApiKey.objects.filter(pk=row.pk).update(last_used_at=None)
+    kept.last_used_at = None
+    cache.set(api_key_cache_key(row.pk), (token, kept))
     cache.delete(f"api-key-stamped:{row.pk}")
     assert calls(client).status_code == 200
     assert ApiKey.objects.get(pk=row.pk).last_used_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_request_goes_to_the_cache_three_times(integrator_key, monkeypatch):
+    """Key, wrong guesses and every generation token in one trip; both rate limits read in one and written in
+    one; and nothing more however many hubs, rule sets and codes the request looks up."""
+    row, key = integrator_key
+    client = key_client(key)
+    assert calls(client).status_code == 200  # the key verified and kept, its last use stamped
+    trips = CacheTrips(monkeypatch)
+    assert calls(client).status_code == 200
+    assert trips.calls == ["get_many", "get_many", "set_many"]
 
 
 @pytest.mark.django_db(transaction=True)
