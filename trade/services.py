@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, PositiveIntegerField, Sum, Value, When
+from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Sum, Value, When
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -495,12 +495,13 @@ def _order_place(actor, quote, buyer):
         quote = (
             Quote.objects.select_for_update(of=("self",))
             .select_related("company__home_hub", "origin_hub", "destination_hub", "rule_set")
+            .annotate(ordered=Exists(Order.objects.filter(quote=OuterRef("pk"))))
             .get(pk=quote.pk)
         )
         unverified = company_unverified_refusal(quote.company)
         if unverified:
             raise unverified
-        if Order.objects.filter(quote=quote).exists():
+        if quote.ordered:
             raise DomainError(f"{quote.public_id} is already ordered.", code="quote_used", attr="quote")
         if quote.is_expired:
             raise DomainError(
