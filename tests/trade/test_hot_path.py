@@ -128,8 +128,9 @@ def test_a_quote_and_an_order_take_as_many_queries_for_50_lines_as_for_1(seller,
 
     assert counts["quote", 50] == counts["quote", 1], counts
     assert counts["order", 50] == counts["order", 1], counts
-    assert counts["quote", 1] <= 22, counts
-    assert counts["order", 1] <= 22, counts
+    # a signed-in seller's session and user, then the quote's or the order's own
+    assert counts["quote", 1] <= 16, counts
+    assert counts["order", 1] <= 17, counts
 
 
 def test_an_order_of_50_lines_reserves_every_line_or_none(seller, bags, hkg):
