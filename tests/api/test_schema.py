@@ -30,6 +30,11 @@ NOT_ANSWERED_BY_THE_API = {
     "invalid_role": "team members (portal)",
     "invalid_username": "team members (portal)",
     "username_taken": "team members (portal)",
+    "unbalanced": "the ledger (payments services; no API yet)",
+    "invalid": "the ledger (payments services; no API yet)",
+    "invalid_amount": "the ledger (payments services; no API yet)",
+    "too_many_decimals": "the ledger (payments services; no API yet)",
+    "ledger_key_reused": "the ledger (payments services; no API yet)",
 }
 
 
@@ -61,7 +66,7 @@ def error_codes(schema, response):
 def domain_error_codes_raised():
     """Every `DomainError(..., code="...")` written in the services, selectors and the kernel."""
     codes = set()
-    for app in ("hubs", "trade"):
+    for app in ("hubs", "trade", "payments"):
         for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue

@@ -1,0 +1,155 @@
+"""The double-entry ledger: accounts of one currency each, and transactions made of postings that balance
+per currency. Postings are never changed or deleted (a correction is a reversing transaction); an account's
+totals are kept on its row by the posting service, in the transaction that posts, and always equal the sum of
+its postings (tests/payments prove it). A transaction may be pending (two-phase: its amounts reserved), then
+posted or voided once."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from djmoney.money import Money
+
+from hubs.kernel.audit import verb
+from hubs.kernel.ids import PublicIdField
+from hubs.kernel.money import DECIMAL_PLACES, MAX_DIGITS, money_field
+from hubs.kernel.transitions import StateMachine
+from hubs.models import Company, Hub
+from hubs.scoping import TenantQuerySet
+
+
+class AccountKind(models.TextChoices):
+    COMPANY = "company", "Company"  # an SME's proceeds, until paid out to its bank
+    HUB_TAX = "hub_tax", "Hub tax authority"  # duties and taxes collected for a hub
+    ESCROW = "escrow", "Escrow"  # buyers' money, held until delivery
+    FEES = "fees", "Platform fees"
+    FX = "fx", "FX spread"
+    PROVIDER = "provider", "Payment provider"  # money in, from buyers through the payment provider
+    RAIL = "rail", "Bank rail"  # money out, to sellers' banks
+
+
+# The platform's own accounts belong to no company or hub: only staff see them.
+PLATFORM_KINDS = [AccountKind.ESCROW, AccountKind.FEES, AccountKind.FX, AccountKind.PROVIDER, AccountKind.RAIL]
+
+
+def _total():
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+
+
+class Account(models.Model):
+    """An account of one currency, owned by a company (kind company), a hub (hub_tax) or the platform."""
+
+    kind = models.CharField(max_length=16, choices=AccountKind.choices)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    currency = models.CharField(max_length=3)
+    # Sums of its postings by side, posted and pending: kept by `payments.services`, never written elsewhere.
+    debits_posted = _total()
+    credits_posted = _total()
+    debits_pending = _total()
+    credits_pending = _total()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = "hub"
+
+    class Meta:
+        ordering = ["kind", "currency", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="account_owner_fits_kind",
+                condition=(
+                    Q(kind=AccountKind.COMPANY, company__isnull=False, hub__isnull=True)
+                    | Q(kind=AccountKind.HUB_TAX, company__isnull=True, hub__isnull=False)
+                    | Q(kind__in=PLATFORM_KINDS, company__isnull=True, hub__isnull=True)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["company", "currency"], condition=Q(kind=AccountKind.COMPANY), name="one_company_account"
+            ),
+            models.UniqueConstraint(
+                fields=["hub", "currency"], condition=Q(kind=AccountKind.HUB_TAX), name="one_hub_tax_account"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"], condition=Q(kind__in=PLATFORM_KINDS), name="one_platform_account"
+            ),
+        ]
+
+    def __str__(self):
+        owner = self.company or self.hub or "Platform"
+        return f"{owner} — {self.get_kind_display()} {self.currency}"
+
+    @property
+    def balance(self) -> Money:
+        """What the platform owes the owner: credits less debits, posted."""
+        return Money(self.credits_posted - self.debits_posted, self.currency)
+
+    @property
+    def pending(self) -> Money:
+        """What pending transactions would add to the balance once posted."""
+        return Money(self.credits_pending - self.debits_pending, self.currency)
+
+
+class Side(models.TextChoices):
+    DEBIT = "debit", "Debit"
+    CREDIT = "credit", "Credit"
+
+
+class TransactionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    POSTED = "posted", "Posted"
+    VOIDED = "voided", "Voided"
+
+
+for _status, _sentence in [("posted", "Posted by {actor}"), ("voided", "Voided by {actor}")]:
+    verb(f"ledger_transaction.{_status}", _sentence)
+
+
+class LedgerTransaction(StateMachine, models.Model):
+    """Postings made together under one idempotency key: posting the same key twice posts once."""
+
+    public_id = PublicIdField(prefix="LTX")
+    key = models.CharField(max_length=200, unique=True, help_text="The idempotency key: one transaction per key.")
+    fingerprint = models.CharField(max_length=64, help_text="A hash of what was posted, to refuse a reused key.")
+    description = models.CharField(max_length=300)
+    order_ref = models.CharField(max_length=16, blank=True, db_index=True, help_text="The order it concerns.")
+    status = models.CharField(max_length=10, choices=TransactionStatus.choices, default=TransactionStatus.POSTED)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    audit_name = "ledger_transaction"
+    TRANSITIONS = {TransactionStatus.PENDING: {TransactionStatus.POSTED, TransactionStatus.VOIDED}}
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.public_id} {self.description}"
+
+
+class Posting(models.Model):
+    """One side of a transaction on one account: an amount above zero in the account's currency."""
+
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    side = models.CharField(max_length=6, choices=Side.choices)
+    amount = money_field()
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "account__company"
+    tenant_hub = "account__hub"
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["account", "-id"], name="posting_account_newest")]
+        constraints = [
+            models.CheckConstraint(name="posting_amount_above_zero", condition=Q(amount__gt=0)),
+            models.CheckConstraint(name="posting_side_known", condition=Q(side__in=Side.values)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_side_display()} {self.amount} — {self.account}"
