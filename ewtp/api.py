@@ -14,6 +14,7 @@ from rest_framework.settings import api_settings
 
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
 from hubs.kernel.errors import DomainError
+from payments.api import PaymentViewSet
 from trade.api import ListingViewSet, OrderViewSet, QuoteViewSet
 
 router = DefaultRouter()
@@ -23,6 +24,7 @@ router.register("hs-codes", HSCodeViewSet, basename="hs-code")
 router.register("listings", ListingViewSet, basename="listing")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("orders", OrderViewSet, basename="order")
+router.register("payments", PaymentViewSet, basename="payment")
 
 
 class ExceptionHandler(StandardExceptionHandler):

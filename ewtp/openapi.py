@@ -99,6 +99,7 @@ DOMAIN_ERROR_CODES = {
         "out_of_stock",
     },
     "v1_orders_cancel_create": {"invalid_transition"},
+    "v1_payments_create": {"not_found", "not_payable", "payment_in_progress"},
 }
 
 # Validators that are plain functions carry no code DRF can read; the codes they raise.

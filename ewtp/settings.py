@@ -4,6 +4,7 @@ Unset, everything runs on one machine with no servers: SQLite in `var/`, a Celer
 file system, DEBUG on. Production sets DEBUG=false and must then give SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -180,6 +181,15 @@ CONSUMER_ID_HASH_KEY = env.str("CONSUMER_ID_HASH_KEY", default=SECRET_KEY)
 # How long a landed-cost quote binds its figures.
 QUOTE_VALIDITY_MINUTES = env.int("QUOTE_VALIDITY_MINUTES", default=30)
 
+# Payments: the provider (a dotted class path; the simulated one needs no network), the secrets its webhooks are
+# signed with (the first signs; older ones are still accepted while a key rotates), and how long a placed order
+# waits for its payment before it is cancelled and its stock returned.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.providers.SimulatedProvider")
+PAYMENT_WEBHOOK_SECRETS = env.list(
+    "PAYMENT_WEBHOOK_SECRETS", default=[hashlib.sha256(f"payment-webhooks:{SECRET_KEY}".encode()).hexdigest()]
+)
+PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=60)
+
 # Money: one precision for every MoneyField; the currencies the hubs and SMEs use.
 CURRENCIES = ("CNY", "MYR", "USD", "EUR", "GBP", "SGD", "HKD", "THB", "IDR", "VND", "PHP", "JPY", "KRW", "AUD")
 DEFAULT_CURRENCY = "USD"
@@ -265,6 +275,9 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "hubs.tasks.worker_heartbeat_task", "schedule": 30, "options": {"expires": 30}},
     # The API keeps the first answer to an Idempotency-Key for 24 hours, then forgets it.
     "purge-expired-claims": {"task": "hubs.tasks.purge_expired_claims_task", "schedule": 60 * 60},
+    # Payments left pending, refunds and escrow moves a lost message left undone; unpaid orders past their window.
+    "payments-sweep": {"task": "payments.tasks.payments_sweep_task", "schedule": 60},
+    "cancel-unpaid-orders": {"task": "payments.tasks.cancel_unpaid_orders_task", "schedule": 60},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

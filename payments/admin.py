@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from hubs.admin import TenantAdmin
-from payments.models import Account, Posting
+from payments.models import Account, Payment, Posting
 
 
 class LedgerAdmin(TenantAdmin):
@@ -37,3 +37,14 @@ class PostingAdmin(LedgerAdmin):
     @admin.display(ordering="transaction__order_ref")
     def order_ref(self, posting):
         return posting.transaction.order_ref
+
+
+@admin.register(Payment)
+class PaymentAdmin(LedgerAdmin):
+    """The buyers' payments of the orders through the officer's hub."""
+
+    list_display = ["public_id", "order", "amount", "status", "provider", "created_at", "captured_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["public_id", "order__public_id", "provider_ref"]
+    list_select_related = ["order"]
+    exclude = ["method"]

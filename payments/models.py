@@ -153,3 +153,69 @@ class Posting(models.Model):
 
     def __str__(self):
         return f"{self.get_side_display()} {self.amount} — {self.account}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting the provider"
+    CAPTURED = "captured", "Captured into escrow"
+    DECLINED = "declined", "Declined"
+    REFUNDED = "refunded", "Refunded"
+
+
+for _status, _sentence in [
+    ("captured", "Payment captured into escrow"),
+    ("declined", "Payment declined by the provider"),
+    ("refunded", "Payment refunded to the buyer by {actor}"),
+]:
+    verb(f"payment.{_status}", _sentence)
+
+
+class Payment(StateMachine, models.Model):
+    """The buyer's payment of an order's total, in the destination hub's currency, through the payment provider.
+
+    Captured, it is held in escrow: the seller's share waits as a pending transfer (`release`), posted on
+    delivery or voided on cancellation or rejection; the duties go to the destination hub at import release."""
+
+    public_id = PublicIdField(prefix="PAY")
+    order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    method = models.CharField(max_length=64, help_text="The provider's token of the buyer's payment method.")
+    provider = models.CharField(max_length=32)
+    provider_ref = models.CharField(max_length=100, blank=True, help_text="The provider's id of the charge.")
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    decline_reason = models.CharField(max_length=300, blank=True)
+    release = models.OneToOneField(LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    duties = models.OneToOneField(LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "order__company"
+    tenant_hub = ("order__origin_hub", "order__destination_hub")
+
+    audit_name = "payment"
+    TRANSITIONS = {
+        PaymentStatus.PENDING: {PaymentStatus.CAPTURED, PaymentStatus.DECLINED},
+        PaymentStatus.CAPTURED: {PaymentStatus.REFUNDED},
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One payment of an order reaches escrow: a second capture is refused by the database too.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["captured", "refunded"]),
+                name="one_captured_payment_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"], condition=~Q(provider_ref=""), name="one_payment_per_charge"
+            ),
+        ]
+
+    def __str__(self):
+        return self.public_id
+
+    @property
+    def order_ref(self):
+        return self.order.public_id

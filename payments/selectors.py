@@ -4,7 +4,7 @@ account's; the platform's own accounts (escrow, fees, FX, provider, rail) only s
 from django.db.models import QuerySet
 
 from hubs.scoping import restrict, selector_for
-from payments.models import Account, Posting
+from payments.models import Account, Payment, Posting
 
 
 @selector_for(Account)
@@ -16,3 +16,9 @@ def accounts_for(actor) -> QuerySet[Account]:
 def postings_for(actor) -> QuerySet[Posting]:
     """Postings newest first, each with its transaction: an account's statement, filtered by account."""
     return restrict(Posting.objects.select_related("transaction", "account"), actor)
+
+
+@selector_for(Payment)
+def payments_for(actor) -> QuerySet[Payment]:
+    """Payments of the orders the actor may see: the seller's, and those of orders through the officer's hub."""
+    return restrict(Payment.objects.select_related("order"), actor)

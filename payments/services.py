@@ -10,12 +10,28 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from djmoney.money import Money
 
+from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
 from hubs.kernel.money import MAX_AMOUNT, minor_unit
 from hubs.kernel.transitions import transition
-from payments.models import Account, LedgerTransaction, Posting, Side, TransactionStatus
+from hubs.models import COMPANY_ROLES
+from hubs.scoping import require_role
+from payments.models import (
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Payment,
+    PaymentStatus,
+    Posting,
+    Side,
+    TransactionStatus,
+)
+from payments.providers import Charge, ProviderTimeout, payment_provider
+from trade.models import Order, OrderStatus
+from trade.services import order_mark_paid, order_refund
 
 ZERO = Decimal(0)
 
@@ -195,3 +211,179 @@ def ledger_reverse(*, actor, posted: LedgerTransaction, reason: str) -> LedgerTr
         order_ref=posted.order_ref,
         reverses=posted,
     )
+
+
+# --- payments in: the buyer's money into escrow, the duties to the hub, the seller's share on delivery ----------
+
+
+def _escrow(currency: str) -> Account:
+    return platform_account(AccountKind.ESCROW, currency)
+
+
+def payment_start(*, actor, order: Order, method: str) -> Payment:
+    """Charge the buyer the order's total (the quote's, in the destination hub's currency) through the provider.
+
+    The charge is captured into escrow at once, declined, or pending until the provider confirms it (its webhook,
+    or the sweeper looking it up). The provider is called outside any transaction: no row stays locked across it.
+    """
+    require_role(actor, order.company, *COMPANY_ROLES)
+    provider = payment_provider()
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)  # one payment attempt at a time
+        if order.status != OrderStatus.PLACED:
+            raise DomainError(
+                f"{order.public_id} is {order.get_status_display().lower()}: only a placed order is paid.",
+                code="not_payable",
+                attr="order",
+            )
+        if order.payments.filter(status=PaymentStatus.PENDING).exists():
+            raise DomainError(
+                f"A payment of {order.public_id} is awaiting the provider: wait for its outcome.",
+                code="payment_in_progress",
+                attr="order",
+            )
+        payment = Payment.objects.create(order=order, amount=order.total, method=method, provider=provider.name)
+    try:
+        charge = provider.charge(key=payment.public_id, amount=payment.amount, method=method)
+    except ProviderTimeout:
+        return payment  # pending: the sweeper asks the provider what became of it
+    return payment_settle(payment=payment, charge=charge)
+
+
+def payment_settle(*, payment: Payment, charge: Charge) -> Payment:
+    """Apply what the provider says of a payment's charge (from the charge call, a webhook or a look-up), once:
+    a duplicate or late confirmation changes nothing. A capture for an order cancelled meanwhile is refunded."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+        if charge.ref and not payment.provider_ref:
+            payment.provider_ref = charge.ref
+            payment.save(update_fields=["provider_ref"])
+        if payment.status != PaymentStatus.PENDING or charge.status == "pending":
+            return payment
+        if charge.status == "declined":
+            payment.decline_reason = charge.reason[:300]
+            payment.save(update_fields=["decline_reason"])
+            return transition(payment, PaymentStatus.DECLINED, actor=None, reason=charge.reason)
+        payment.captured_at = timezone.now()
+        payment.save(update_fields=["captured_at"])
+        payment = transition(payment, PaymentStatus.CAPTURED, actor=None)
+        _capture_into_escrow(payment)
+        order = payment.order
+        if order.can_become(OrderStatus.PAID):
+            order_mark_paid(order=order, reason=f"{payment.public_id} captured into escrow")
+        else:  # cancelled while the provider was deciding: the money goes back
+            from payments.tasks import payment_refund_task  # the tasks call these services
+
+            enqueue_on_commit(payment_refund_task, payment.pk)
+    return payment
+
+
+def _capture_into_escrow(payment: Payment) -> None:
+    """The buyer's money into escrow (posted), and the seller's share reserved for it (pending until delivery)."""
+    order, amount = payment.order, payment.amount
+    currency = amount.currency.code
+    escrow = _escrow(currency)
+    ledger_post(
+        actor=None,
+        key=f"capture:{payment.public_id}",
+        description=f"{payment.public_id}: the buyer's payment of {order.public_id} into escrow",
+        legs=[debit(platform_account(AccountKind.PROVIDER, currency), amount), credit(escrow, amount)],
+        order_ref=order.public_id,
+    )
+    seller = account_for(kind=AccountKind.COMPANY, company=order.company, currency=currency)
+    share = amount - order.duties_and_taxes
+    payment.release = ledger_post(
+        actor=None,
+        key=f"release:{payment.public_id}",
+        description=f"{order.public_id}: the seller's share, released from escrow on delivery",
+        legs=[debit(escrow, share), credit(seller, share)],
+        order_ref=order.public_id,
+        pending=True,
+    )
+    payment.save(update_fields=["release"])
+
+
+def _captured_payment(order: Order) -> Payment | None:
+    return order.payments.filter(status__in=[PaymentStatus.CAPTURED, PaymentStatus.REFUNDED]).first()
+
+
+def duties_to_hub(*, order: Order) -> LedgerTransaction | None:
+    """On import release: the quoted duties and taxes move from escrow to the destination hub's tax account, in
+    one transaction per order (posting it again posts nothing)."""
+    duties, payment = order.duties_and_taxes, _captured_payment(order)
+    if duties.amount <= 0 or payment is None:
+        return None
+    currency = duties.currency.code
+    payment.duties = ledger_post(
+        actor=None,
+        key=f"duties:{order.public_id}",
+        description=f"{order.public_id}: duties and taxes collected for {order.destination_hub.code}",
+        legs=[
+            debit(_escrow(currency), duties),
+            credit(account_for(kind=AccountKind.HUB_TAX, hub=order.destination_hub, currency=currency), duties),
+        ],
+        order_ref=order.public_id,
+    )
+    payment.save(update_fields=["duties"])
+    return payment.duties
+
+
+def escrow_release(*, order: Order) -> LedgerTransaction | None:
+    """On delivery: the seller's share, reserved at capture, is posted to its account. Once."""
+    payment = _captured_payment(order)
+    if payment is None or payment.release is None or payment.release.status != TransactionStatus.PENDING:
+        return None
+    return ledger_post_pending(actor=None, pending=payment.release, reason=f"{order.public_id} delivered")
+
+
+def payment_refund(*, actor, payment: Payment, reason: str = "") -> Payment:
+    """Give the buyer its money back from escrow: the provider refunds (on a key of its own, so a retry never
+    refunds twice), the seller's reserved share is voided, escrow pays the provider back, and the order, where it
+    may, becomes refunded. Refunding again changes nothing."""
+    if payment.status == PaymentStatus.REFUNDED:
+        return payment
+    order = payment.order
+    if payment.status != PaymentStatus.CAPTURED:
+        raise DomainError(f"{payment.public_id} was never captured: there is nothing to refund.", code="not_refundable")
+    if payment.release is not None and payment.release.status == TransactionStatus.POSTED:
+        raise DomainError(
+            f"{order.public_id} was delivered and its seller paid: a return is settled with the seller.",
+            code="not_refundable",
+        )
+    refund_ref = payment_provider().refund(
+        key=f"refund:{payment.public_id}", ref=payment.provider_ref, amount=payment.amount
+    )
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "release").get(pk=payment.pk)
+        if payment.status == PaymentStatus.REFUNDED:
+            return payment
+        if payment.release is not None and payment.release.status == TransactionStatus.PENDING:
+            ledger_void(actor=actor, pending=payment.release, reason=reason or "refunded")
+        currency = payment.amount.currency.code
+        ledger_post(
+            actor=actor,
+            key=f"refund:{payment.public_id}",
+            description=f"{payment.public_id}: refunded to the buyer of {order.public_id}",
+            legs=[
+                debit(_escrow(currency), payment.amount),
+                credit(platform_account(AccountKind.PROVIDER, currency), payment.amount),
+            ],
+            order_ref=order.public_id,
+        )
+        payment = transition(payment, PaymentStatus.REFUNDED, actor=actor, reason=reason, data={"refund": refund_ref})
+        if payment.order.can_become(OrderStatus.REFUNDED):
+            order_refund(actor=actor, order=payment.order, reason=reason)
+    return payment
+
+
+def order_refund_requested(*, actor, order: Order, reason: str = "") -> Payment:
+    """The seller cancels a paid order before it is declared for export: the buyer is refunded."""
+    require_role(actor, order.company, *COMPANY_ROLES)
+    order = Order.objects.get(pk=order.pk)  # as it is now; `payment_refund` locks what it changes
+    if order.status != OrderStatus.PAID:
+        raise DomainError(
+            f"{order.public_id} is {order.get_status_display().lower()}: a paid order is refunded before it is "
+            "declared for export (an unpaid one is cancelled).",
+            code="not_refundable",
+        )
+    return payment_refund(actor=actor, payment=_captured_payment(order), reason=reason)

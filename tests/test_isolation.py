@@ -36,8 +36,7 @@ from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Rol
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
-from payments.models import AccountKind
-from payments.services import account_for, credit, debit, ledger_post, platform_account
+from payments.services import duties_to_hub, payment_start
 from tests.factories import CompanyFactory, MembershipFactory
 from tests.tenants import issue_key, key_client, make_tenant, session_client
 from tests.trade.conftest import BUYER, CONSUMER, make_listing, quote_listing
@@ -161,8 +160,8 @@ class World:
 
 def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
-    order with its buyer, a quota movement, the ledger's accounts and postings of its settlement, and the audit
-    events all of that records."""
+    order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, and
+    the audit events all of that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -181,17 +180,8 @@ def build_victim():
         amount=Decimal("500.00"),
         reference=order.public_id,
     )
-    ledger_post(
-        actor=None,
-        key=f"settled:{order.public_id}",
-        description="The order's proceeds and its duties",
-        order_ref=order.public_id,
-        legs=[
-            debit(platform_account(AccountKind.ESCROW, "CNY"), order.total),
-            credit(account_for(kind=AccountKind.COMPANY, company=hkg.company, currency="CNY"), order.goods),
-            credit(account_for(kind=AccountKind.HUB_TAX, hub=hgh.hub, currency="CNY"), order.total - order.goods),
-        ],
-    )
+    payment_start(actor=actor_for(hkg.seller_admin.user), order=order, method="sim_ok")  # escrow, seller's share
+    duties_to_hub(order=order)  # the hub's tax account
     return hkg, hgh, listing
 
 

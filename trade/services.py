@@ -624,6 +624,15 @@ def _can_give(listing, quantity):
 def order_cancel(*, actor, order, reason=""):
     """Cancel an order before it is paid; its units go back on stock."""
     require_role(actor, order.company, *COMPANY_ROLES)
+    return _cancel(order, actor, reason)
+
+
+def order_expire(*, order) -> Order:
+    """The platform cancels an order left unpaid past its payment window; its units go back on stock."""
+    return _cancel(order, None, f"Not paid within {settings.PAYMENT_WINDOW_MINUTES} minutes of its placing.")
+
+
+def _cancel(order, actor, reason):
     with transaction.atomic():
         order = transition(order, OrderStatus.CANCELLED, actor=actor, reason=reason)
         wanted = _quantities_by_listing(order.lines.all())
@@ -672,3 +681,8 @@ def order_ship(*, actor=None, order, reason="", data=None, then=None):
 
 def order_deliver(*, actor=None, order, reason="", data=None, then=None):
     return transition(order, OrderStatus.DELIVERED, actor=actor, reason=reason, data=data, then=then)
+
+
+def order_refund(*, actor=None, order, reason="", data=None, then=None):
+    """The buyer was paid back (`payments.services.payment_refund` moves the money, then calls this)."""
+    return transition(order, OrderStatus.REFUNDED, actor=actor, reason=reason, data=data, then=then)

@@ -1,6 +1,8 @@
 """The one transition service: every state change of every app (orders, declarations, shipments,
 payouts, API keys, rule sets) locks its row, checks the model's map, saves, and is an audit event."""
 
+from collections import defaultdict
+
 from django.db import transaction
 
 from hubs.kernel.audit import audit_event_record
@@ -38,9 +40,22 @@ class StateMachine:
         return f"{cls.audit_name}.{cls.STATE_NAMES.get(to, to)}"
 
 
+# (model label, state) → the tasks sent, with the row's pk, whenever a row of the model reaches the state. An app
+# downstream of the model's own registers them (payments reacts to an order's import release and delivery), so
+# that whoever drives the transition (a service, the console, the journey's tasks) need not know them.
+_REACTIONS: dict[tuple[str, str], list] = defaultdict(list)
+
+
+def react_to(model, state, task) -> None:
+    """Send `task` (taking the row's pk) on commit of every transition of a `model` row to `state`."""
+    if task not in _REACTIONS[model._meta.label, state]:
+        _REACTIONS[model._meta.label, state].append(task)
+
+
 def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, then=None):
     """Move `obj` to state `to`: lock its row, check the model's map, save only the state, record an
-    audit event (from, to, actor, reason), and send `then` (a task taking the row's pk) on commit.
+    audit event (from, to, actor, reason), and send `then` (a task taking the row's pk) and the tasks that
+    react to the state (`react_to`) on commit.
 
     Returns the locked, updated row. Runs in the caller's transaction, or in one of its own.
     """
@@ -65,6 +80,6 @@ def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, th
             reason=reason,
             data={"from": current, "to": to, **(data or {})},
         )
-        if then is not None:
-            enqueue_on_commit(then, obj.pk)
+        for task in ([then] if then is not None else []) + _REACTIONS.get((model._meta.label, to), []):
+            enqueue_on_commit(task, obj.pk)
     return obj

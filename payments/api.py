@@ -1,0 +1,94 @@
+"""Payments in the API: pay an order, read payments; and the payment provider's webhook."""
+
+from django.conf import settings
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hubs.kernel.api import MoneyField, TenantViewSet
+from hubs.kernel.errors import DomainError
+from hubs.kernel.idempotency import claim
+from hubs.kernel.signatures import verify
+from hubs.scoping import actor_for_request
+from hubs.throttling import AddressRateThrottle
+from payments.models import Payment
+from payments.providers import Charge, payment_provider
+from payments.selectors import payments_for
+from payments.services import payment_settle, payment_start
+from trade.selectors import orders_for
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    order = serializers.CharField(source="order.public_id", read_only=True)
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["id", "order", "amount", "status", "method", "provider", "decline_reason", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    order = serializers.CharField(help_text="The id of a placed order of yours.")
+    method = serializers.CharField(max_length=64, help_text="The provider's token of the buyer's payment method.")
+
+
+class PaymentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The buyers' payments of orders: captured into escrow, declined, or awaiting the provider."""
+
+    selector = staticmethod(payments_for)
+    serializer_class = PaymentSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["status"]
+
+    @extend_schema(request=PaymentInputSerializer, responses={201: PaymentSerializer})
+    def create(self, request, *args, **kwargs):
+        """Charge the buyer the order's total. `status` says the outcome: `captured` (the order is paid),
+        `declined` (with the reason), or `pending` (the provider confirms later)."""
+        data = PaymentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for_request(request)
+        order = orders_for(actor).filter(public_id=data.validated_data["order"]).first()
+        if order is None:
+            raise DomainError(f"No order {data.validated_data['order']}.", code="not_found", attr="order")
+        payment = payment_start(actor=actor, order=order, method=data.validated_data["method"])
+        return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class ProviderEventSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100, help_text="The provider's event id: an event is applied once.")
+    type = serializers.ChoiceField(choices=["charge.succeeded", "charge.declined"])
+    charge = serializers.CharField(max_length=100)
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=300)
+
+
+class ProviderWebhookView(APIView):
+    """The payment provider confirms or declines a charge. Signed (`Provider-Signature: t=<unix>,v1=<HMAC-SHA256
+    of "<t>.<body>">`), refused outside a 5-minute window, applied once per event id."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AddressRateThrottle]
+    parser_classes = [JSONParser]
+
+    @extend_schema(exclude=True)  # the provider's interface, not the partners' API
+    def post(self, request):
+        verify(settings.PAYMENT_WEBHOOK_SECRETS, request.headers.get("Provider-Signature", ""), request.body)
+        event = ProviderEventSerializer(data=request.data)
+        event.is_valid(raise_exception=True)
+        event = event.validated_data
+        with transaction.atomic():
+            if claim(f"webhook:{payment_provider().name}", event["id"]) is None:
+                return Response({"applied": False, "detail": "This event was applied before."})
+            payment = Payment.objects.filter(provider=payment_provider().name, provider_ref=event["charge"]).first()
+            if payment is None:
+                raise DomainError(f"No payment has the charge {event['charge']}.", code="unknown_charge", attr="charge")
+            outcome = "succeeded" if event["type"] == "charge.succeeded" else "declined"
+            payment = payment_settle(payment=payment, charge=Charge(event["charge"], outcome, event["reason"]))
+        return Response({"applied": True, "payment": payment.public_id, "status": payment.status})

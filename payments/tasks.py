@@ -1,0 +1,84 @@
+"""The payments' Celery tasks: thin and idempotent, each may run twice and does its work once."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from payments.models import Payment, PaymentStatus, TransactionStatus
+from payments.providers import ProviderTimeout, payment_provider
+from payments.services import duties_to_hub, escrow_release, payment_refund, payment_settle
+from trade.models import Order, OrderStatus
+from trade.services import order_expire
+
+# A pending charge is looked up at the provider once it has had this long to confirm by webhook.
+PENDING_LOOKUP_AFTER = timedelta(minutes=1)
+
+
+@shared_task
+def duties_to_hub_task(order_pk):
+    """Sent when an order is released at import."""
+    duties_to_hub(order=Order.objects.select_related("destination_hub").get(pk=order_pk))
+
+
+@shared_task
+def escrow_release_task(order_pk):
+    """Sent when an order is delivered."""
+    escrow_release(order=Order.objects.get(pk=order_pk))
+
+
+@shared_task
+def order_rejected_refund_task(order_pk):
+    """Sent when customs rejects an order: its buyer is refunded from escrow."""
+    payment = Payment.objects.filter(order_id=order_pk, status=PaymentStatus.CAPTURED).first()
+    if payment is not None:
+        payment_refund(actor=None, payment=payment, reason="Rejected by customs")
+
+
+@shared_task
+def payment_refund_task(payment_pk):
+    payment_refund(actor=None, payment=Payment.objects.get(pk=payment_pk), reason="The order was cancelled")
+
+
+@shared_task
+def payments_sweep_task():
+    """What a lost message or a crash left undone: charges still pending are looked up at the provider; captures
+    of orders cancelled or rejected meanwhile are refunded; duties and sellers' shares that a reaction did not
+    move are moved. Each step is idempotent, so sweeping what is already done changes nothing."""
+    provider = payment_provider()
+    stale = timezone.now() - PENDING_LOOKUP_AFTER
+    for payment in Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=stale):
+        try:
+            charge = provider.retrieve(payment.provider_ref) if payment.provider_ref else None
+        except ProviderTimeout:
+            continue
+        if charge is None:  # the charge call itself timed out: ask again with the same key
+            try:
+                charge = provider.charge(key=payment.public_id, amount=payment.amount, method=payment.method)
+            except ProviderTimeout:
+                continue
+            charge = provider.retrieve(charge.ref) if charge.status == "pending" else charge
+        payment_settle(payment=payment, charge=charge)
+    for payment in Payment.objects.filter(
+        status=PaymentStatus.CAPTURED, order__status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED]
+    ):
+        payment_refund(actor=None, payment=payment, reason="Swept: the order was cancelled or rejected")
+    released = [OrderStatus.IMPORT_RELEASED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
+    captured = Payment.objects.filter(status=PaymentStatus.CAPTURED).select_related("order__destination_hub")
+    for payment in captured.filter(duties__isnull=True, order__status__in=released, order__duties_and_taxes__gt=0):
+        duties_to_hub(order=payment.order)
+    delivered = [OrderStatus.DELIVERED, OrderStatus.COMPLETED]
+    for payment in captured.filter(release__status=TransactionStatus.PENDING, order__status__in=delivered):
+        escrow_release(order=payment.order)
+
+
+@shared_task
+def cancel_unpaid_orders_task():
+    """Cancel the orders placed longer ago than the payment window and still unpaid (none of their payments
+    awaiting the provider); their stock goes back on sale."""
+    deadline = timezone.now() - timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES)
+    for order in Order.objects.filter(status=OrderStatus.PLACED, placed_at__lt=deadline).exclude(
+        payments__status=PaymentStatus.PENDING
+    ):
+        order_expire(order=order)
