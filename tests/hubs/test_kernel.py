@@ -10,7 +10,8 @@ from django.utils import timezone
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
 from hubs.kernel.idempotency import claim
-from hubs.kernel.transitions import transition
+from hubs.kernel.signatures import sign, verify
+from hubs.kernel.transitions import _REACTIONS, react_to, transition
 from hubs.models import AuditEvent, Claim, Company, RuleSetStatus
 from hubs.scoping import actor_for
 from hubs.selectors import audit_events_for
@@ -128,3 +129,41 @@ def test_a_claim_is_had_once_and_answers_are_purged_after_their_time(db):
     claim("api:user:1", "new", expires_at=timezone.now() + timedelta(hours=23))
     assert purge_expired_claims_task() == 1
     assert set(Claim.objects.values_list("key", flat=True)) == {"PAY-1", "new"}
+
+
+# --- signed messages ----------------------------------------------------------------------------------------
+
+
+def test_a_signed_message_is_verified_under_the_current_or_a_previous_key():
+    body = b'{"id": "evt_1"}'
+    assert verify(["new-key", "old-key"], sign("old-key", body, 1_000), body, now=1_010) == 1_000
+    assert verify(["new-key"], sign("new-key", body), body)
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "code"),
+    [
+        ("", b"{}", "bad_signature"),
+        ("t=abc,v1=00", b"{}", "bad_signature"),
+        (sign("key", b'{"amount": 1}', 1_000), b'{"amount": 2}', "bad_signature"),  # the body was changed
+        (sign("other", b"{}", 1_000), b"{}", "bad_signature"),
+        (sign("key", b"{}", 1_000 - 301), b"{}", "stale_signature"),
+        (sign("key", b"{}", 1_000 + 301), b"{}", "stale_signature"),
+    ],
+)
+def test_a_forged_changed_or_old_message_is_refused(header, body, code):
+    with pytest.raises(DomainError) as refused:
+        verify(["key"], header, body, now=1_000)
+    assert refused.value.code == code
+
+
+def test_a_transition_sends_the_tasks_that_react_to_its_state(hgh, django_capture_on_commit_callbacks):
+    reaction = RecordedTask()
+    react_to(Company, True, reaction)
+    react_to(Company, True, reaction)  # registered once
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            transition(hgh.company, True, actor=actor_for(hgh.supervisor.user))
+    finally:
+        _REACTIONS.pop((Company._meta.label, True))
+    assert reaction.sent == [(hgh.company.pk,)]
