@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -278,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     # Payments left pending, refunds and escrow moves a lost message left undone; unpaid orders past their window.
     "payments-sweep": {"task": "payments.tasks.payments_sweep_task", "schedule": 60},
     "cancel-unpaid-orders": {"task": "payments.tasks.cancel_unpaid_orders_task", "schedule": 60},
+    # The books proven every night at 02:00 UTC; what differs is shown in the console.
+    "reconcile": {"task": "payments.tasks.reconcile_task", "schedule": crontab(hour=2, minute=0)},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -219,3 +219,22 @@ class Payment(StateMachine, models.Model):
     @property
     def order_ref(self):
         return self.order.public_id
+
+
+class ReconciliationRun(models.Model):
+    """One run of the reconciliation (`manage.py reconcile`, or beat's nightly task), with what it found."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    period_from = models.DateField(null=True, blank=True)
+    period_to = models.DateField(null=True, blank=True)
+    differences = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+
+    def __str__(self):
+        return f"Reconciliation of {self.ran_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def clean(self) -> bool:
+        return not self.differences

@@ -6,6 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -26,10 +27,12 @@ from payments.models import (
     Payment,
     PaymentStatus,
     Posting,
+    ReconciliationRun,
     Side,
     TransactionStatus,
 )
 from payments.providers import Charge, ProviderTimeout, payment_provider
+from payments.reconciliation import reconcile
 from trade.models import Order, OrderStatus
 from trade.services import order_mark_paid, order_refund
 
@@ -387,3 +390,16 @@ def order_refund_requested(*, actor, order: Order, reason: str = "") -> Payment:
             code="not_refundable",
         )
     return payment_refund(actor=actor, payment=_captured_payment(order), reason=reason)
+
+
+# --- reconciliation -----------------------------------------------------------------------------------------
+
+
+def reconciliation_run(*, start: date | None = None, end: date | None = None) -> ReconciliationRun:
+    """Reconcile the books (`payments.reconciliation`) and keep what was found, for the console to show."""
+    if start and end and start > end:
+        raise ValueError(f"The period ends ({end}) before it starts ({start}).")
+    differences = reconcile(start, end)
+    return ReconciliationRun.objects.create(
+        period_from=start, period_to=end, differences=[difference.as_dict() for difference in differences]
+    )

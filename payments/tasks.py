@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from payments.models import Payment, PaymentStatus, TransactionStatus
 from payments.providers import ProviderTimeout, payment_provider
-from payments.services import duties_to_hub, escrow_release, payment_refund, payment_settle
+from payments.services import duties_to_hub, escrow_release, payment_refund, payment_settle, reconciliation_run
 from trade.models import Order, OrderStatus
 from trade.services import order_expire
 
@@ -82,3 +82,9 @@ def cancel_unpaid_orders_task():
         payments__status=PaymentStatus.PENDING
     ):
         order_expire(order=order)
+
+
+@shared_task
+def reconcile_task():
+    """Beat's nightly reconciliation: its differences are shown in the console."""
+    return len(reconciliation_run().differences)
