@@ -14,7 +14,7 @@ from rest_framework.settings import api_settings
 
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
 from hubs.kernel.errors import DomainError
-from payments.api import PaymentViewSet
+from payments.api import AccountViewSet, PaymentViewSet, PayoutViewSet
 from trade.api import ListingViewSet, OrderViewSet, QuoteViewSet
 
 router = DefaultRouter()
@@ -25,6 +25,8 @@ router.register("listings", ListingViewSet, basename="listing")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("payouts", PayoutViewSet, basename="payout")
+router.register("accounts", AccountViewSet, basename="account")
 
 
 class ExceptionHandler(StandardExceptionHandler):

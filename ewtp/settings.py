@@ -190,6 +190,14 @@ PAYMENT_WEBHOOK_SECRETS = env.list(
     "PAYMENT_WEBHOOK_SECRETS", default=[hashlib.sha256(f"payment-webhooks:{SECRET_KEY}".encode()).hexdigest()]
 )
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=60)
+# Payouts go through a bank rail (a dotted class path). The simulated one fails, times out and takes its time as
+# told here (shares of the calls, seconds), so that a demo or a soak test can watch payouts recover.
+BANK_RAIL = env.str("BANK_RAIL", default="payments.rails.SimulatedRail")
+SIMULATED_RAIL = {
+    "failure_rate": env.float("SIMULATED_RAIL_FAILURE_RATE", default=0.0),
+    "timeout_rate": env.float("SIMULATED_RAIL_TIMEOUT_RATE", default=0.0),
+    "latency_seconds": env.float("SIMULATED_RAIL_LATENCY_SECONDS", default=0.0),
+}
 
 # Money: one precision for every MoneyField; the currencies the hubs and SMEs use.
 CURRENCIES = ("CNY", "MYR", "USD", "EUR", "GBP", "SGD", "HKD", "THB", "IDR", "VND", "PHP", "JPY", "KRW", "AUD")
@@ -279,6 +287,8 @@ CELERY_BEAT_SCHEDULE = {
     # Payments left pending, refunds and escrow moves a lost message left undone; unpaid orders past their window.
     "payments-sweep": {"task": "payments.tasks.payments_sweep_task", "schedule": 60},
     "cancel-unpaid-orders": {"task": "payments.tasks.cancel_unpaid_orders_task", "schedule": 60},
+    # Payouts: tranches whose day has come, refused ones after their back-off, and those left sending.
+    "tranches-due": {"task": "payments.tasks.tranches_due_task", "schedule": 60},
     # The books proven every night at 02:00 UTC; what differs is shown in the console.
     "reconcile": {"task": "payments.tasks.reconcile_task", "schedule": crontab(hour=2, minute=0)},
 }

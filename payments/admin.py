@@ -4,9 +4,10 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import ngettext
 
-from hubs.admin import TenantAdmin
-from payments.models import Account, Payment, Posting, ReconciliationRun
-from payments.services import reconciliation_run
+from hubs.admin import ConsoleMixin, TenantAdmin
+from hubs.scoping import actor_for_request
+from payments.models import Account, Corridor, Payment, Payout, Posting, ReconciliationRun, Tranche
+from payments.services import corridor_save, reconciliation_run
 
 
 class LedgerAdmin(TenantAdmin):
@@ -55,8 +56,18 @@ class PaymentAdmin(LedgerAdmin):
     exclude = ["method"]
 
 
+class StaffOnly:
+    """Console pages of the platform's own data: staff only."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(admin.ModelAdmin):
+class ReconciliationRunAdmin(StaffOnly, admin.ModelAdmin):
     """The platform's books proven (nightly, by `manage.py reconcile`, or from here): staff only, as the platform's
     own accounts are."""
 
@@ -64,12 +75,6 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
     fields = ["ran_at", "period_from", "period_to", "found"]
     readonly_fields = fields
     change_list_template = "admin/payments/reconciliationrun/change_list.html"
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def has_add_permission(self, request):
         return False
@@ -108,3 +113,58 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, "The books reconcile.", messages.SUCCESS)
         return redirect("admin:payments_reconciliationrun_changelist")
+
+
+@admin.register(Corridor)
+class CorridorAdmin(StaffOnly, admin.ModelAdmin):
+    """Remittance corridors: their caps, delay, fees and spread. Each change is an audit event."""
+
+    list_display = [
+        "__str__",
+        "per_transfer_cap",
+        "daily_cap",
+        "settlement_days",
+        "flat_fee",
+        "percent_fee",
+        "fx_spread",
+    ]
+    list_filter = ["active", "currency"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        corridor_save(actor=actor_for_request(request), corridor=obj, changed=form.changed_data)
+
+
+class TrancheInline(ConsoleMixin, admin.TabularInline):
+    model = Tranche
+    fields = ["number", "amount", "fee", "send_on", "status", "attempts", "rail_ref", "settled_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payout)
+class PayoutAdmin(LedgerAdmin):
+    """Sellers' payouts of the orders through the officer's hub, with their tranches."""
+
+    list_display = ["public_id", "company", "order", "gross", "fees", "net", "status", "expected_completion"]
+    list_filter = ["status"]
+    search_fields = ["public_id", "order__public_id"]
+    list_select_related = ["company", "order"]
+    inlines = [TrancheInline]

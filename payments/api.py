@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,9 +16,9 @@ from hubs.kernel.idempotency import claim
 from hubs.kernel.signatures import verify
 from hubs.scoping import actor_for_request
 from hubs.throttling import AddressRateThrottle
-from payments.models import Payment
+from payments.models import Account, Payment, Payout, Posting, Tranche, TrancheStatus
 from payments.providers import Charge, payment_provider
-from payments.selectors import payments_for
+from payments.selectors import accounts_for, payments_for, payouts_for, postings_for
 from payments.services import payment_settle, payment_start
 from trade.selectors import orders_for
 
@@ -92,3 +93,105 @@ class ProviderWebhookView(APIView):
             outcome = "succeeded" if event["type"] == "charge.succeeded" else "declined"
             payment = payment_settle(payment=payment, charge=Charge(event["charge"], outcome, event["reason"]))
         return Response({"applied": True, "payment": payment.public_id, "status": payment.status})
+
+
+# --- payouts, balances and statements ---------------------------------------------------------------------
+
+
+class TrancheSerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True, help_text="What the seller receives from this transfer.")
+    fee = MoneyField(read_only=True)
+
+    class Meta:
+        model = Tranche
+        fields = ["number", "amount", "fee", "send_on", "status", "settled_at"]
+        read_only_fields = fields
+
+
+class ProgressSerializer(serializers.Serializer):
+    settled = serializers.IntegerField()
+    tranches = serializers.IntegerField()
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    order = serializers.CharField(source="order.public_id", read_only=True)
+    corridor = serializers.CharField(read_only=True)
+    gross = MoneyField(read_only=True)
+    fees = MoneyField(read_only=True)
+    net = MoneyField(read_only=True)
+    progress = serializers.SerializerMethodField()
+    tranches = TrancheSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "order",
+            "corridor",
+            "gross",
+            "fees",
+            "net",
+            "conversion",
+            "status",
+            "expected_completion",
+            "progress",
+            "tranches",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, payout) -> dict:
+        tranches = payout.tranches.all()
+        return {"settled": sum(t.status == TrancheStatus.SETTLED for t in tranches), "tranches": len(tranches)}
+
+
+class PayoutViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Sellers' proceeds sent home through their corridor, in tranches, with when they will complete."""
+
+    selector = staticmethod(payouts_for)
+    serializer_class = PayoutSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["status"]
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    balance = MoneyField(read_only=True, help_text="Posted: what the platform owes the owner.")
+    pending = MoneyField(read_only=True, help_text="What pending transfers would add once posted.")
+
+    class Meta:
+        model = Account
+        fields = ["id", "kind", "currency", "company", "hub", "balance", "pending"]
+        read_only_fields = fields
+
+
+class PostingSerializer(serializers.ModelSerializer):
+    transaction = serializers.CharField(source="transaction.public_id")
+    description = serializers.CharField(source="transaction.description")
+    order = serializers.CharField(source="transaction.order_ref")
+    at = serializers.DateTimeField(source="transaction.created_at")
+    status = serializers.CharField(source="transaction.status")
+    amount = MoneyField(read_only=True)
+
+    class Meta:
+        model = Posting
+        fields = ["id", "at", "transaction", "description", "order", "side", "amount", "status"]
+        read_only_fields = fields
+
+
+class AccountViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Balances: a company's accounts (one per currency), a hub's tax account; and their statements."""
+
+    selector = staticmethod(accounts_for)
+    serializer_class = AccountSerializer
+    filterset_fields = ["kind", "currency"]
+
+    @extend_schema(responses=PostingSerializer(many=True))
+    @action(detail=True)
+    def statement(self, request, pk=None):
+        """The account's postings, newest first."""
+        account = self.get_object()
+        postings = postings_for(actor_for_request(request)).filter(account=account).order_by("-id")
+        page = self.paginate_queryset(postings)
+        return self.get_paginated_response(PostingSerializer(page, many=True).data)

@@ -4,10 +4,14 @@ totals are kept on its row by the posting service, in the transaction that posts
 its postings (tests/payments prove it). A transaction may be pending (two-phase: its amounts reserved), then
 posted or voided once."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_countries.fields import CountryField
 from djmoney.money import Money
 
 from hubs.kernel.audit import verb
@@ -24,12 +28,20 @@ class AccountKind(models.TextChoices):
     ESCROW = "escrow", "Escrow"  # buyers' money, held until delivery
     FEES = "fees", "Platform fees"
     FX = "fx", "FX spread"
+    TRADING = "trading", "Currency trading"  # the other side of each conversion, one account per currency
     PROVIDER = "provider", "Payment provider"  # money in, from buyers through the payment provider
     RAIL = "rail", "Bank rail"  # money out, to sellers' banks
 
 
 # The platform's own accounts belong to no company or hub: only staff see them.
-PLATFORM_KINDS = [AccountKind.ESCROW, AccountKind.FEES, AccountKind.FX, AccountKind.PROVIDER, AccountKind.RAIL]
+PLATFORM_KINDS = [
+    AccountKind.ESCROW,
+    AccountKind.FEES,
+    AccountKind.FX,
+    AccountKind.TRADING,
+    AccountKind.PROVIDER,
+    AccountKind.RAIL,
+]
 
 
 def _total():
@@ -238,3 +250,153 @@ class ReconciliationRun(models.Model):
     @property
     def clean(self) -> bool:
         return not self.differences
+
+
+def _amount(**kwargs):
+    return models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[MinValueValidator(0)], **kwargs
+    )
+
+
+def _share(help_text):
+    return models.DecimalField(
+        max_digits=6,
+        decimal_places=5,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(Decimal("0.5"))],
+        help_text=help_text,
+    )
+
+
+class Corridor(models.Model):
+    """How money goes from one country to another: the currency it travels in, the caps of one transfer and of a
+    day, how long a transfer takes to arrive, its fees, and the spread on converting into it. Data, edited in
+    the console (each change an audit event)."""
+
+    from_country = CountryField()
+    to_country = CountryField()
+    currency = models.CharField(max_length=3, help_text="The currency the transfers travel in (their caps and fees).")
+    per_transfer_cap = _amount(help_text="The most one transfer carries.")
+    daily_cap = _amount(null=True, blank=True, help_text="The most sent in one day; empty: no daily cap.")
+    settlement_days = models.PositiveSmallIntegerField(default=1, help_text="Days a transfer takes to arrive.")
+    flat_fee = _amount(default=0, help_text="Charged on each transfer.")
+    percent_fee = _share("Charged on each transfer, as a share of it (0.01 is 1%).")
+    fx_spread = _share("Taken off the reference rate when converting into the corridor's currency (0.005 is 0.5%).")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["from_country", "to_country"]
+        constraints = [models.UniqueConstraint(fields=["from_country", "to_country"], name="one_corridor_per_route")]
+
+    def __str__(self):
+        return f"{self.from_country.code} → {self.to_country.code} in {self.currency}"
+
+
+CORRIDOR_CHANGED = verb("corridor.changed", "Corridor {corridor} changed by {actor}")
+
+
+class PayoutStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SETTLED = "settled", "Settled"
+
+
+class Payout(models.Model):
+    """A seller's proceeds of one order, sent home through its corridor in tranches under the caps."""
+
+    public_id = PublicIdField(prefix="PO")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="payouts")
+    order = models.OneToOneField("trade.Order", on_delete=models.PROTECT, related_name="payout")
+    corridor = models.ForeignKey(Corridor, on_delete=models.PROTECT, related_name="payouts")
+    gross = money_field(help_text="The proceeds, converted into the corridor's currency.")
+    fees = money_field()
+    net = money_field(help_text="What reaches the seller: the gross less the fees.")
+    conversion = models.JSONField(default=dict, blank=True, help_text="The rate, its snapshots and the spread.")
+    status = models.CharField(max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.SCHEDULED)
+    expected_completion = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = ("order__origin_hub", "order__destination_hub")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.public_id
+
+    @property
+    def order_ref(self):
+        return self.order.public_id
+
+
+class TrancheStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SETTLED = "settled", "Settled"
+
+
+class Tranche(StateMachine, models.Model):
+    """One transfer of a payout over the bank rail, at most the corridor's cap, sent on its day."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="tranches")
+    number = models.PositiveSmallIntegerField()
+    amount = money_field(help_text="What the seller receives from this transfer.")
+    fee = money_field()
+    send_on = models.DateField()
+    status = models.CharField(max_length=10, choices=TrancheStatus.choices, default=TrancheStatus.SCHEDULED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    rail_ref = models.CharField(max_length=100, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "payout__company"
+    tenant_hub = ("payout__order__origin_hub", "payout__order__destination_hub")
+
+    audit_name = "tranche"
+    TRANSITIONS = {
+        TrancheStatus.SCHEDULED: {TrancheStatus.SENDING},
+        TrancheStatus.SENDING: {TrancheStatus.SETTLED, TrancheStatus.SCHEDULED},  # back to scheduled: a retry
+    }
+
+    class Meta:
+        ordering = ["payout", "number"]
+        constraints = [models.UniqueConstraint(fields=["payout", "number"], name="one_tranche_number_per_payout")]
+        indexes = [models.Index(fields=["status", "send_on"], name="tranche_due")]
+
+    def __str__(self):
+        return f"{self.payout.public_id} #{self.number}"
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of its rail transfer: the rail pays one transfer per key."""
+        return f"tranche:{self.payout.public_id}:{self.number}"
+
+    @property
+    def order_ref(self):
+        return self.payout.order.public_id
+
+
+for _status, _sentence in [
+    ("sending", "Tranche sent to the bank rail"),
+    ("settled", "Tranche settled"),
+    ("scheduled", "Tranche scheduled again: {reason}"),
+]:
+    verb(f"tranche.{_status}", _sentence)
+
+
+class SimulatedRailTransfer(models.Model):
+    """The simulated bank rail's own record of the transfers it made: its statement, one transfer per key."""
+
+    key = models.CharField(max_length=200, unique=True)
+    ref = models.CharField(max_length=100, unique=True)
+    amount = money_field()
+    beneficiary = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.ref} {self.amount}"

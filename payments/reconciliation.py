@@ -4,17 +4,29 @@
 - every transaction balances in every currency;
 - escrow holds, in each currency, exactly what the open captures leave in it: each captured payment's amount,
   less the duties already moved to the hub and the seller's share already released.
-Payouts and their rail transfers are not built yet; when they are, each transfer must match one tranche here.
+- every transfer on the bank rail's statement matches exactly one tranche, of its amount, and every settled
+  tranche has its transfer.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Sum, When
 
-from payments.models import Account, AccountKind, Payment, PaymentStatus, Posting, Side, TransactionStatus
+from payments.models import (
+    Account,
+    AccountKind,
+    Payment,
+    PaymentStatus,
+    Posting,
+    Side,
+    Tranche,
+    TrancheStatus,
+    TransactionStatus,
+)
+from payments.rails import bank_rail
 
 ZERO = Decimal(0)
 
@@ -92,7 +104,27 @@ def _escrow() -> list[Difference]:
     ]
 
 
+def _rail_transfers() -> list[Difference]:
+    tranches = {tranche.key: tranche for tranche in Tranche.objects.select_related("payout")}
+    statement = bank_rail().statement()
+    made = Counter(transfer.key for transfer in statement)
+    differences = []
+    for transfer in statement:
+        tranche = tranches.get(transfer.key)
+        subject = f"rail transfer {transfer.ref} ({transfer.key})"
+        if tranche is None:
+            differences.append(Difference("rail_transfers", subject, "a tranche of its key", "none"))
+        elif made[transfer.key] > 1:
+            differences.append(Difference("rail_transfers", subject, "one transfer", f"{made[transfer.key]}"))
+        elif transfer.amount != tranche.amount:
+            differences.append(Difference("rail_transfers", subject, f"{tranche.amount}", f"{transfer.amount}"))
+    for key, tranche in tranches.items():
+        if tranche.status == TrancheStatus.SETTLED and not made[key]:
+            differences.append(Difference("rail_transfers", f"tranche {tranche}", "its rail transfer", "none"))
+    return differences
+
+
 def reconcile(start: date | None = None, end: date | None = None) -> list[Difference]:
     """Every difference found; none when the books are right. `start` and `end` bound the transactions checked
-    for balance; account totals and escrow are checked whole, as they stand."""
-    return [*_account_totals(), *_transaction_balances(start, end), *_escrow()]
+    for balance; account totals, escrow and the rail's transfers are checked whole, as they stand."""
+    return [*_account_totals(), *_transaction_balances(start, end), *_escrow(), *_rail_transfers()]

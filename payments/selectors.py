@@ -4,7 +4,7 @@ account's; the platform's own accounts (escrow, fees, FX, provider, rail) only s
 from django.db.models import QuerySet
 
 from hubs.scoping import restrict, selector_for
-from payments.models import Account, Payment, Posting
+from payments.models import Account, Payment, Payout, Posting, Tranche
 
 
 @selector_for(Account)
@@ -22,3 +22,14 @@ def postings_for(actor) -> QuerySet[Posting]:
 def payments_for(actor) -> QuerySet[Payment]:
     """Payments of the orders the actor may see: the seller's, and those of orders through the officer's hub."""
     return restrict(Payment.objects.select_related("order"), actor)
+
+
+@selector_for(Payout)
+def payouts_for(actor) -> QuerySet[Payout]:
+    """A seller's payouts with their tranches (and the officers' of the orders through their hub)."""
+    return restrict(Payout.objects.select_related("order", "corridor").prefetch_related("tranches"), actor)
+
+
+@selector_for(Tranche)
+def tranches_for(actor) -> QuerySet[Tranche]:
+    return restrict(Tranche.objects.select_related("payout"), actor)

@@ -3,10 +3,11 @@ then posted or voided, and reversals. Every transaction carries an idempotency k
 again returns the first transaction and posts nothing; the same key with other postings is refused."""
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -14,24 +15,34 @@ from django.db.models import F
 from django.utils import timezone
 from djmoney.money import Money
 
+from hubs.fx import fx_rate_on
+from hubs.kernel.audit import audit_event_record
 from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
-from hubs.kernel.money import MAX_AMOUNT, minor_unit
+from hubs.kernel.money import MAX_AMOUNT, allocate, minor_unit, round_money
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES
 from hubs.scoping import require_role
+from hubs.selectors import hub_today
 from payments.models import (
+    CORRIDOR_CHANGED,
     Account,
     AccountKind,
+    Corridor,
     LedgerTransaction,
     Payment,
     PaymentStatus,
+    Payout,
+    PayoutStatus,
     Posting,
     ReconciliationRun,
     Side,
+    Tranche,
+    TrancheStatus,
     TransactionStatus,
 )
 from payments.providers import Charge, ProviderTimeout, payment_provider
+from payments.rails import Ack, RailRefused, RailTimeout, bank_rail
 from payments.reconciliation import reconcile
 from trade.models import Order, OrderStatus
 from trade.services import order_mark_paid, order_refund
@@ -403,3 +414,193 @@ def reconciliation_run(*, start: date | None = None, end: date | None = None) ->
     return ReconciliationRun.objects.create(
         period_from=start, period_to=end, differences=[difference.as_dict() for difference in differences]
     )
+
+
+# --- payouts: the seller's proceeds home through its corridor, in tranches under the caps ----------------------
+
+
+def corridor_for(order: Order) -> Corridor | None:
+    """The corridor from the buyer's country (the destination hub's) to the seller's, if the platform has one."""
+    return Corridor.objects.filter(
+        from_country=order.destination_hub.country, to_country=order.company.country, active=True
+    ).first()
+
+
+def _convert_proceeds(order: Order, proceeds: Money, corridor: Corridor) -> tuple[Money, dict]:
+    """The proceeds in the corridor's currency at the reference rate less the corridor's spread, posted as a
+    conversion (the spread to the platform's FX account), and what it used; once per order."""
+    currency = corridor.currency
+    if proceeds.currency.code == currency:
+        return proceeds, {}
+    rate = fx_rate_on(proceeds.currency.code, currency, hub_today(order.destination_hub))
+    mid = rate.convert(proceeds).amount
+    spread = Money(round_money(mid.amount * corridor.fx_spread, currency), currency)
+    gross = mid - spread
+    legs = [
+        debit(account_for(kind=AccountKind.COMPANY, company=order.company, currency=proceeds.currency.code), proceeds),
+        credit(platform_account(AccountKind.TRADING, proceeds.currency.code), proceeds),
+        debit(platform_account(AccountKind.TRADING, currency), mid),
+        credit(account_for(kind=AccountKind.COMPANY, company=order.company, currency=currency), gross),
+    ]
+    if spread.amount:
+        legs.append(credit(platform_account(AccountKind.FX, currency), spread))
+    ledger_post(
+        actor=None,
+        key=f"fx:{order.public_id}",
+        description=f"{order.public_id}: the seller's proceeds converted into {currency}",
+        legs=legs,
+        order_ref=order.public_id,
+    )
+    conversion = {
+        "from": str(proceeds),
+        "rate": str(rate.rate),
+        "rate_source": rate.provenance,
+        "snapshots": [snapshot.pk for snapshot in rate.snapshots],
+        "at_reference_rate": str(mid),
+        "spread": str(corridor.fx_spread),
+        "spread_amount": str(spread),
+        "to": str(gross),
+    }
+    return gross, conversion
+
+
+def _tranche_fee(corridor: Corridor, part: Money) -> Money:
+    currency = part.currency.code
+    return Money(corridor.flat_fee + round_money(part.amount * corridor.percent_fee, currency), currency)
+
+
+def _send_days(corridor: Corridor, company, parts: list[Money], start: date) -> list[date]:
+    """The day each part is sent: in order, from `start`, a day's parts (with what the company already has
+    scheduled on the corridor that day) never over the corridor's daily cap."""
+    if corridor.daily_cap is None:
+        return [start] * len(parts)
+    taken = defaultdict(lambda: ZERO)
+    scheduled = Tranche.objects.filter(
+        payout__company=company, payout__corridor=corridor, send_on__gte=start
+    ).values_list("send_on", "amount", "fee")
+    for day, amount, fee in scheduled:
+        taken[day] += amount + fee
+    days, day = [], start
+    for part in parts:
+        while taken[day] and taken[day] + part.amount > corridor.daily_cap:
+            day += timedelta(days=1)
+        taken[day] += part.amount
+        days.append(day)
+    return days
+
+
+def payout_schedule(*, order: Order) -> Payout | None:
+    """On delivery, once the seller's share is posted: its proceeds converted into the corridor's currency and
+    split into tranches of at most the per-transfer cap (exactly, with `allocate`), each with its fee, scheduled
+    day by day within the daily cap. Once per order; None when the route has no corridor (the proceeds stay on
+    the seller's account)."""
+    payment = _captured_payment(order)
+    corridor = corridor_for(order)
+    if payment is None or corridor is None or payment.release.status != TransactionStatus.POSTED:
+        return None
+    with transaction.atomic():
+        Order.objects.select_for_update(of=("self",)).get(pk=order.pk)  # one schedule per order
+        existing = Payout.objects.filter(order=order).first()
+        if existing is not None:
+            return existing
+        proceeds = payment.amount - order.duties_and_taxes
+        gross, conversion = _convert_proceeds(order, proceeds, corridor)
+        cap = Money(corridor.per_transfer_cap, corridor.currency)
+        transfers = max(1, math.ceil(gross.amount / cap.amount))
+        parts = allocate(gross, [1] * transfers)
+        fees = [_tranche_fee(corridor, part) for part in parts]
+        if any(fee >= part for fee, part in zip(fees, parts, strict=True)):
+            raise DomainError(
+                f"{order.public_id}'s proceeds of {gross} do not cover the corridor's fees.", code="payout_below_fees"
+            )
+        start = hub_today(order.destination_hub)
+        days = _send_days(corridor, order.company, parts, start)
+        total_fees = sum(fees[1:], fees[0])
+        payout = Payout.objects.create(
+            company=order.company,
+            order=order,
+            corridor=corridor,
+            gross=gross,
+            fees=total_fees,
+            net=gross - total_fees,
+            conversion=conversion,
+            expected_completion=days[-1] + timedelta(days=corridor.settlement_days),
+        )
+        Tranche.objects.bulk_create(
+            Tranche(payout=payout, number=n, amount=part - fee, fee=fee, send_on=day)
+            for n, (part, fee, day) in enumerate(zip(parts, fees, days, strict=True), start=1)
+        )
+        from payments.tasks import tranche_send_task  # the tasks call these services
+
+        for tranche in payout.tranches.filter(send_on__lte=start):
+            enqueue_on_commit(tranche_send_task, tranche.pk)
+    return payout
+
+
+def tranche_send(*, tranche: Tranche) -> Tranche:
+    """Send a due tranche over the rail under its idempotency key, and settle it once the rail acknowledges.
+    A rail that refuses puts it back to be sent again; one that times out leaves it sending, for the sweeper to
+    ask again with the same key (the rail makes one transfer per key, so nothing is ever paid twice)."""
+    with transaction.atomic():
+        tranche = Tranche.objects.select_for_update(of=("self",)).select_related("payout__order").get(pk=tranche.pk)
+        if tranche.status == TrancheStatus.SCHEDULED:
+            if tranche.send_on > hub_today(tranche.payout.order.destination_hub):
+                return tranche
+            tranche.attempts += 1
+            tranche.sending_since = timezone.now()
+            tranche.save(update_fields=["attempts", "sending_since"])
+            tranche = transition(tranche, TrancheStatus.SENDING, actor=None)
+        elif tranche.status != TrancheStatus.SENDING:
+            return tranche  # settled before
+    rail = bank_rail()
+    try:
+        ack = rail.send(key=tranche.key, amount=tranche.amount, beneficiary=tranche.payout.company.legal_name)
+    except RailRefused as refused:
+        return transition(tranche, TrancheStatus.SCHEDULED, actor=None, reason=str(refused))
+    except RailTimeout:
+        return tranche  # sending: the sweeper asks again with the same key
+    return _tranche_settle(tranche, ack)
+
+
+def _tranche_settle(tranche: Tranche, ack: Ack) -> Tranche:
+    with transaction.atomic():
+        tranche = Tranche.objects.select_for_update(of=("self",)).select_related("payout").get(pk=tranche.pk)
+        if tranche.status != TrancheStatus.SENDING:
+            return tranche  # a duplicate acknowledgement: settled already
+        tranche.rail_ref, tranche.settled_at = ack.ref, timezone.now()
+        tranche.save(update_fields=["rail_ref", "settled_at"])
+        tranche = transition(tranche, TrancheStatus.SETTLED, actor=None, data={"rail_ref": ack.ref})
+        payout = tranche.payout
+        currency = tranche.amount.currency.code
+        legs = [
+            debit(
+                account_for(kind=AccountKind.COMPANY, company=payout.company, currency=currency),
+                tranche.amount + tranche.fee,
+            ),
+            credit(platform_account(AccountKind.RAIL, currency), tranche.amount),
+        ]
+        if tranche.fee.amount:
+            legs.append(credit(platform_account(AccountKind.FEES, currency), tranche.fee))
+        ledger_post(
+            actor=None,
+            key=tranche.key,
+            description=f"{payout.public_id} tranche {tranche.number}: sent to the seller ({ack.ref})",
+            legs=legs,
+            order_ref=payout.order_ref,
+        )
+        if not payout.tranches.exclude(status=TrancheStatus.SETTLED).exists():
+            Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.SETTLED)
+    return tranche
+
+
+def corridor_save(*, actor, corridor: Corridor, changed: list[str]) -> Corridor:
+    """Save a corridor's figures (the console's form has checked them), with an audit event naming what changed."""
+    with transaction.atomic():
+        corridor.save()
+        audit_event_record(
+            actor=actor,
+            verb=CORRIDOR_CHANGED,
+            target=corridor,
+            data={"corridor": str(corridor), "changed": {name: str(getattr(corridor, name)) for name in changed}},
+        )
+    return corridor

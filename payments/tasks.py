@@ -6,9 +6,17 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from payments.models import Payment, PaymentStatus, TransactionStatus
+from payments.models import Payment, PaymentStatus, Tranche, TrancheStatus, TransactionStatus
 from payments.providers import ProviderTimeout, payment_provider
-from payments.services import duties_to_hub, escrow_release, payment_refund, payment_settle, reconciliation_run
+from payments.services import (
+    duties_to_hub,
+    escrow_release,
+    payment_refund,
+    payment_settle,
+    payout_schedule,
+    reconciliation_run,
+    tranche_send,
+)
 from trade.models import Order, OrderStatus
 from trade.services import order_expire
 
@@ -24,8 +32,37 @@ def duties_to_hub_task(order_pk):
 
 @shared_task
 def escrow_release_task(order_pk):
-    """Sent when an order is delivered."""
-    escrow_release(order=Order.objects.get(pk=order_pk))
+    """Sent when an order is delivered: the seller's share is posted, and its payout scheduled."""
+    order = Order.objects.select_related("destination_hub", "company").get(pk=order_pk)
+    escrow_release(order=order)
+    payout_schedule(order=order)
+
+
+@shared_task
+def tranche_send_task(tranche_pk):
+    tranche_send(tranche=Tranche.objects.get(pk=tranche_pk))
+
+
+# A tranche left sending this long (its worker died, the rail did not answer) is sent again, with the same key.
+STUCK_SENDING_AFTER = timedelta(minutes=2)
+
+
+def _retry_after(attempts: int) -> timedelta:
+    """How long a refused tranche waits before it is sent again: doubling from a minute, an hour at most."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+@shared_task
+def tranches_due_task():
+    """Beat's sweeper of payouts: sends the tranches whose day has come (a refused one after its back-off), and
+    sends again, with the same key, those left sending."""
+    now = timezone.now()
+    due = Tranche.objects.filter(status=TrancheStatus.SCHEDULED, send_on__lte=timezone.localdate() + timedelta(1))
+    for tranche in due.order_by("send_on", "pk"):
+        if tranche.sending_since is None or now - tranche.sending_since >= _retry_after(tranche.attempts):
+            tranche_send_task.delay(tranche.pk)
+    for tranche in Tranche.objects.filter(status=TrancheStatus.SENDING, sending_since__lt=now - STUCK_SENDING_AFTER):
+        tranche_send_task.delay(tranche.pk)
 
 
 @shared_task
@@ -71,6 +108,9 @@ def payments_sweep_task():
     delivered = [OrderStatus.DELIVERED, OrderStatus.COMPLETED]
     for payment in captured.filter(release__status=TransactionStatus.PENDING, order__status__in=delivered):
         escrow_release(order=payment.order)
+    released = captured.filter(release__status=TransactionStatus.POSTED, order__payout__isnull=True)
+    for payment in released.select_related("order__company"):
+        payout_schedule(order=payment.order)
 
 
 @shared_task

@@ -36,12 +36,19 @@ from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Rol
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
-from payments.services import duties_to_hub, payment_start
+from payments.models import Corridor
+from payments.services import duties_to_hub, escrow_release, payment_start, payout_schedule
 from tests.factories import CompanyFactory, MembershipFactory
 from tests.tenants import issue_key, key_client, make_tenant, session_client
 from tests.trade.conftest import BUYER, CONSUMER, make_listing, quote_listing
 from trade.models import Listing, Order, Quote
-from trade.services import order_place
+from trade.services import (
+    order_declare,
+    order_deliver,
+    order_place,
+    order_release,
+    order_ship,
+)
 
 autodiscover_modules("selectors")  # fills SELECTORS, as `manage.py check` does
 
@@ -182,6 +189,14 @@ def build_victim():
     )
     payment_start(actor=actor_for(hkg.seller_admin.user), order=order, method="sim_ok")  # escrow, seller's share
     duties_to_hub(order=order)  # the hub's tax account
+    # A second order, delivered and paid out to Hong Kong in tranches.
+    Corridor.objects.create(from_country="CN", to_country="HK", currency="CNY", per_transfer_cap=Decimal("100"))
+    delivered = order_place(actor=actor_for(hkg.seller_admin.user), quote=quote_listing(hkg, hgh, listing), buyer=BUYER)
+    payment_start(actor=actor_for(hkg.seller_admin.user), order=delivered, method="sim_ok")
+    for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
+        step(order=delivered)
+    escrow_release(order=delivered)
+    payout_schedule(order=delivered)
     return hkg, hgh, listing
 
 

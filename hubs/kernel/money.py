@@ -74,3 +74,27 @@ def round_money(amount, currency):
 def is_currency_code(code: str) -> bool:
     """An ISO 4217 currency code (XXX, "no currency", is none)."""
     return code in CURRENCIES and code != "XXX"
+
+
+def allocate(total, weights) -> list:
+    """`total` (a Money) split in proportion to `weights`, in whole minor units of its currency, the parts summing
+    to it exactly: each part is rounded down, and the units left over go to the largest remainders (the earliest
+    first among equal ones)."""
+    from djmoney.money import Money
+
+    if not weights or any(weight < 0 for weight in weights) or not sum(weights):
+        raise ValueError("Weights are at least one, none below zero, and not all zero.")
+    currency = total.currency.code
+    unit = minor_unit(currency)
+    units = int(total.amount / unit)
+    if Decimal(units) * unit != total.amount:
+        raise ValueError(f"{total} is not in whole minor units of {currency}.")
+    whole = sum(Decimal(weight) for weight in weights)
+    shares = [Decimal(units) * Decimal(weight) / whole for weight in weights]
+    parts = [int(share) for share in shares]  # rounded toward zero: the sign of `total` is kept
+    left = units - sum(parts)
+    step = 1 if left > 0 else -1
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-abs(shares[i] - parts[i]), i))
+    for i in by_remainder[: abs(left)]:
+        parts[i] += step
+    return [Money(Decimal(part) * unit, currency) for part in parts]

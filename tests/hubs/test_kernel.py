@@ -6,10 +6,14 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.utils import timezone
+from djmoney.money import Money
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
 from hubs.kernel.idempotency import claim
+from hubs.kernel.money import allocate
 from hubs.kernel.signatures import sign, verify
 from hubs.kernel.transitions import _REACTIONS, react_to, transition
 from hubs.models import AuditEvent, Claim, Company, RuleSetStatus
@@ -167,3 +171,36 @@ def test_a_transition_sends_the_tasks_that_react_to_its_state(hgh, django_captur
     finally:
         _REACTIONS.pop((Company._meta.label, True))
     assert reaction.sent == [(hgh.company.pk,)]
+
+
+# --- allocate ---------------------------------------------------------------------------------------------
+
+
+def test_allocate_splits_exactly_to_the_largest_remainders():
+    assert allocate(Money("100.00", "CNY"), [1, 1, 1]) == [
+        Money("33.34", "CNY"),
+        Money("33.33", "CNY"),
+        Money("33.33", "CNY"),
+    ]
+    assert allocate(Money("200000.00", "USD"), [1] * 20) == [Money("10000.00", "USD")] * 20
+    assert allocate(Money("10", "JPY"), [1, 2]) == [Money("3", "JPY"), Money("7", "JPY")]
+    assert allocate(Money("-0.05", "CNY"), [1, 1]) == [Money("-0.03", "CNY"), Money("-0.02", "CNY")]
+
+
+@pytest.mark.parametrize("weights", [[], [0, 0], [1, -1]])
+def test_allocate_refuses_weights_that_split_nothing(weights):
+    with pytest.raises(ValueError, match="Weights"):
+        allocate(Money("1.00", "CNY"), weights)
+
+
+@given(
+    cents=st.integers(-(10**12), 10**12),
+    weights=st.lists(st.decimals(min_value=0, max_value=10**6, places=3), min_size=1, max_size=30).filter(any),
+)
+def test_property_allocated_parts_sum_exactly_and_follow_the_weights(cents, weights):
+    total = Money(Decimal(cents) / 100, "CNY")
+    parts = allocate(total, weights)
+    assert sum(part.amount for part in parts) == total.amount
+    whole = sum(weights)
+    for part, weight in zip(parts, weights, strict=True):
+        assert abs(part.amount - total.amount * weight / whole) < Decimal("0.01")  # within one minor unit
