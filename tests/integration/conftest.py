@@ -19,27 +19,33 @@ def database_url():
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(hs_nomenclature, tmp_path):
-    """A real `celery worker` process on the configured broker and the test database.
-
-    Yields the path of its log, to show when a test fails.
-    """
-    celery_app.control.purge()  # messages left by an earlier run would otherwise reach this worker
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
+def start_worker(log, **env):
+    """A real `celery worker` process on the configured broker and the test database, logging to `log`."""
+    with log.open("a") as out:
+        return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "ewtp", "worker", "--pool=solo", "--loglevel=INFO"]
             + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url()},
+            env={**os.environ, "DATABASE_URL": database_url(), **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    yield log
+
+
+def stop_worker(process):
     process.terminate()
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def celery_worker_process(hs_nomenclature, tmp_path):
+    """A real worker process. Yields the path of its log, to show when a test fails."""
+    celery_app.control.purge()  # messages left by an earlier run would otherwise reach this worker
+    log = tmp_path / "worker.log"
+    process = start_worker(log)
+    yield log
+    stop_worker(process)

@@ -1,8 +1,27 @@
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 
 from ewtp.celery import app
+from hubs.models import RuleSet
 from hubs.scoping import actor_for
-from tests.trade.conftest import BUYER, hgh, hkg, make_listing, mys, quote_listing, rules, yiw  # noqa: F401 (fixtures)
+from hubs.selectors import hub_today
+from hubs.services import fx_rate_enter, rule_set_publish
+from payments.models import Corridor
+from tests.conftest import ecb_rates_on
+from tests.tenants import make_tenant
+from tests.trade.conftest import (  # noqa: F401 (fixtures)
+    BUYER,
+    hgh,
+    hkg,
+    make_listing,
+    mys,
+    quote_listing,
+    rules,
+    verified,
+    yiw,
+)
 from trade.services import order_place
 
 
@@ -26,3 +45,38 @@ def place_order(hkg, hgh, rules):  # noqa: F811 (fixtures)
         return order_place(actor=actor_for(hkg.seller_admin.user), quote=quote, buyer=BUYER)
 
     return place
+
+
+USD = "USD"
+LAGOS_BUYER = {
+    "kind": "business",
+    "name": "Adebayo Imports Ltd",
+    "registration_number": "RC1234567",
+    "address_line1": "12 Broad Street",
+    "city": "Lagos",
+    "country": "NG",
+}
+
+
+@pytest.fixture
+def lagos(yiw):  # noqa: F811 (fixture)
+    """Lagos (NG, NGN) added as data: a hub, a general-trade rule set (UNVERIFIED figures), an NGN rate entered by
+    its supervisor against USD, and a Nigeria → China corridor of USD 10,000 a transfer and a day."""
+    hub = verified(make_tenant("LOS", "NG", "NGN", "Africa/Lagos"))
+    general_trade = RuleSet.objects.create(hub=hub.hub, version=1, import_rules="malaysia_dftz", de_minimis_threshold=0)
+    general_trade.rates.create(hs_prefix="", duty_rate=Decimal("0.2"), vat_rate=Decimal("0.075"))  # UNVERIFIED
+    supervisor = actor_for(hub.supervisor.user)
+    rule_set_publish(actor=supervisor, rule_set=general_trade, effective_from=hub_today(hub.hub))
+    day = hub_today(hub.hub) - timedelta(days=1)
+    ecb_rates_on(day, {"CNY": Decimal("8"), USD: Decimal("1")})  # made up, so that the figures come out round
+    fx_rate_enter(actor=supervisor, hub=hub.hub, base=USD, quote="NGN", rate=Decimal("1500"), rate_date=day)
+    Corridor.objects.create(
+        from_country="NG",
+        to_country="CN",
+        currency=USD,
+        per_transfer_cap=Decimal("10000"),
+        daily_cap=Decimal("10000"),
+        settlement_days=5,
+        flat_fee=Decimal("25"),
+    )
+    return hub

@@ -11,10 +11,9 @@ from django.test import override_settings
 from django.utils import timezone
 from djmoney.money import Money
 
-from hubs.models import AuditEvent, FxRate, FxSource, RuleSet
+from hubs.models import AuditEvent, FxRate, FxSource
 from hubs.scoping import actor_for
 from hubs.selectors import hub_today
-from hubs.services import fx_rate_enter, rule_set_publish
 from payments.models import (
     Account,
     AccountKind,
@@ -28,48 +27,14 @@ from payments.models import (
 from payments.reconciliation import reconcile
 from payments.services import payment_start, tranche_send
 from payments.tasks import tranches_due_task
-from tests.conftest import ecb_rates_on
-from tests.tenants import make_tenant, session_client
-from tests.trade.conftest import make_listing, quote_listing, verified
+from tests.payments.conftest import LAGOS_BUYER, USD
+from tests.tenants import session_client
+from tests.trade.conftest import make_listing, quote_listing
 from trade.services import order_declare, order_deliver, order_place, order_release, order_ship
-
-USD = "USD"
-LAGOS_BUYER = {
-    "kind": "business",
-    "name": "Adebayo Imports Ltd",
-    "registration_number": "RC1234567",
-    "address_line1": "12 Broad Street",
-    "city": "Lagos",
-    "country": "NG",
-}
 
 
 def usd(amount):
     return Money(Decimal(amount), USD)
-
-
-@pytest.fixture
-def lagos(yiw):
-    """Lagos (NG, NGN) added as data: a hub, a general-trade rule set (UNVERIFIED figures), an NGN rate entered by
-    its supervisor against USD, and a Nigeria → China corridor of USD 10,000 a transfer and a day."""
-    hub = verified(make_tenant("LOS", "NG", "NGN", "Africa/Lagos"))
-    rules = RuleSet.objects.create(hub=hub.hub, version=1, import_rules="malaysia_dftz", de_minimis_threshold=0)
-    rules.rates.create(hs_prefix="", duty_rate=Decimal("0.2"), vat_rate=Decimal("0.075"))  # UNVERIFIED
-    supervisor = actor_for(hub.supervisor.user)
-    rule_set_publish(actor=supervisor, rule_set=rules, effective_from=hub_today(hub.hub))
-    day = hub_today(hub.hub) - timedelta(days=1)
-    ecb_rates_on(day, {"CNY": Decimal("8"), USD: Decimal("1")})  # made up, so that the figures come out round
-    fx_rate_enter(actor=supervisor, hub=hub.hub, base=USD, quote="NGN", rate=Decimal("1500"), rate_date=day)
-    Corridor.objects.create(
-        from_country="NG",
-        to_country="CN",
-        currency=USD,
-        per_transfer_cap=Decimal("10000"),
-        daily_cap=Decimal("10000"),
-        settlement_days=5,
-        flat_fee=Decimal("25"),
-    )
-    return hub
 
 
 @pytest.fixture

@@ -1,0 +1,79 @@
+"""A payout through real worker processes, one of them killed mid-payout: after a new worker and the sweeper,
+no tranche is lost or paid twice, and the books reconcile."""
+
+import signal
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ewtp.celery import app as celery_app
+from hubs.scoping import actor_for
+from payments.models import Corridor, LedgerTransaction, SimulatedRailTransfer, Tranche, TrancheStatus
+from payments.reconciliation import reconcile
+from payments.services import payment_start
+from payments.tasks import tranches_due_task
+from tests.integration.conftest import start_worker, stop_worker
+from tests.payments.conftest import LAGOS_BUYER, lagos, yiw  # noqa: F401 (fixtures)
+from tests.trade.conftest import make_listing, quote_listing
+from trade.services import order_declare, order_deliver, order_place, order_release, order_ship
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+TRANCHES = 40
+
+
+def wait_for(condition, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def settled(order):
+    return Tranche.objects.filter(payout__order=order, status=TrancheStatus.SETTLED).count()
+
+
+def test_a_worker_killed_mid_payout_loses_and_doubles_no_tranche(hs_nomenclature, lagos, yiw, tmp_path):  # noqa: F811
+    # Given a payout of 40 tranches (USD 200,000 at USD 5,000 a transfer, all due today)
+    Corridor.objects.update(per_transfer_cap=Decimal("5000"), daily_cap=None)
+    listing = make_listing(yiw, price="1600000.00", stock=1, hs_code="950300", title="Toy containers")
+    order = order_place(
+        actor=actor_for(yiw.seller_admin.user),
+        quote=quote_listing(yiw, lagos, listing, consumer_id=""),
+        buyer=LAGOS_BUYER,
+    )
+    payment_start(actor=actor_for(yiw.seller_admin.user), order=order, method="sim_ok")
+    celery_app.control.purge()
+    log = tmp_path / "workers.log"
+    # a worker whose rail answers slowly, so that it is killed with tranches still to send
+    first = start_worker(log, SIMULATED_RAIL_LATENCY_SECONDS="0.25")
+    second = None
+    try:
+        # When the order is delivered (the reactions reach the worker: duties, release, payout, tranches)
+        for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
+            step(order=order)
+        assert wait_for(lambda: settled(order) >= 3), log.read_text()[-3000:]
+        first.send_signal(signal.SIGKILL)  # and its worker dies mid-payout
+        first.wait()
+        assert settled(order) < TRANCHES
+
+        # Then a new worker and the sweeper (its wait for tranches left sending passed) finish the payout
+        Tranche.objects.filter(status=TrancheStatus.SENDING).update(sending_since=timezone.now() - timedelta(hours=1))
+        second = start_worker(log)
+        tranches_due_task.delay()
+        assert wait_for(lambda: settled(order) == TRANCHES), log.read_text()[-3000:]
+    finally:
+        first.kill()
+        if second is not None:
+            stop_worker(second)
+
+    keys = [t.key for t in Tranche.objects.filter(payout__order=order)]
+    assert len(keys) == TRANCHES
+    assert sorted(SimulatedRailTransfer.objects.values_list("key", flat=True)) == sorted(keys)  # each paid once
+    assert LedgerTransaction.objects.filter(key__in=keys).count() == TRANCHES
+    assert reconcile() == []
