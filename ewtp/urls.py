@@ -18,6 +18,7 @@ handler500 = "ewtp.api.server_error"
 urlpatterns = [
     path("", include("hubs.urls")),
     path("", include("trade.urls")),
+    path("", include("payments.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),

@@ -16,7 +16,7 @@ from hubs.kernel.idempotency import claim
 from hubs.kernel.signatures import verify
 from hubs.scoping import actor_for_request
 from hubs.throttling import AddressRateThrottle
-from payments.models import Account, Payment, Payout, Posting, Tranche, TrancheStatus
+from payments.models import Account, Payment, Payout, Posting, Tranche
 from payments.providers import Charge, payment_provider
 from payments.selectors import accounts_for, payments_for, payouts_for, postings_for
 from payments.services import payment_settle, payment_start
@@ -142,8 +142,8 @@ class PayoutSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, payout) -> dict:
-        tranches = payout.tranches.all()
-        return {"settled": sum(t.status == TrancheStatus.SETTLED for t in tranches), "tranches": len(tranches)}
+        settled, tranches = payout.progress
+        return {"settled": settled, "tranches": tranches}
 
 
 class PayoutViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -157,6 +157,7 @@ class PayoutViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
     balance = MoneyField(read_only=True, help_text="Posted: what the platform owes the owner.")
     pending = MoneyField(read_only=True, help_text="What pending transfers would add once posted.")
 
@@ -185,11 +186,13 @@ class AccountViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     selector = staticmethod(accounts_for)
     serializer_class = AccountSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
     filterset_fields = ["kind", "currency"]
 
     @extend_schema(responses=PostingSerializer(many=True))
     @action(detail=True)
-    def statement(self, request, pk=None):
+    def statement(self, request, id=None):
         """The account's postings, newest first."""
         account = self.get_object()
         postings = postings_for(actor_for_request(request)).filter(account=account).order_by("-id")

@@ -51,6 +51,7 @@ def _total():
 class Account(models.Model):
     """An account of one currency, owned by a company (kind company), a hub (hub_tax) or the platform."""
 
+    public_id = PublicIdField(prefix="ACC")
     kind = models.CharField(max_length=16, choices=AccountKind.choices)
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
     hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
@@ -328,6 +329,12 @@ class Payout(models.Model):
     @property
     def order_ref(self):
         return self.order.public_id
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(tranches settled, tranches), from the tranches as loaded (`payouts_for` prefetches them)."""
+        tranches = self.tranches.all()
+        return sum(tranche.status == TrancheStatus.SETTLED for tranche in tranches), len(tranches)
 
 
 class TrancheStatus(models.TextChoices):

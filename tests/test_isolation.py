@@ -36,7 +36,7 @@ from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Rol
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
-from payments.models import Corridor
+from payments.models import Account, Corridor, Payout
 from payments.services import duties_to_hub, escrow_release, payment_start, payout_schedule
 from tests.factories import CompanyFactory, MembershipFactory
 from tests.tenants import issue_key, key_client, make_tenant, session_client
@@ -107,7 +107,7 @@ OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
 # The kinds of rows the portal has object pages for: the walk must reach each of them.
-PORTAL_KINDS = {Listing, Quote, Order, ApiKey}
+PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout}
 
 
 # --- the world: a victim holding a row of every tenant model, and outsiders ------------------------------

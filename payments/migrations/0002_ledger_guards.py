@@ -74,6 +74,6 @@ def unguard_ledger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("payments", "0001_ledger")]
+    dependencies = [("payments", "0001_ledger_payments_payouts")]
 
     operations = [migrations.RunPython(guard_ledger, unguard_ledger)]
