@@ -57,6 +57,9 @@ MALAYSIA_RATES = [
     ("9302", {"admissibility": Admissibility.PROHIBITED}, "Revolvers and pistols: prohibited."),
 ]
 
+# Lagos: general trade on every consignment (no de minimis), import duty and VAT.
+NIGERIA_RATES = [("", {"duty_rate": D("0.20"), "vat_rate": D("0.075")}, f"Default: duty 20%, VAT 7.5%. {UNVERIFIED}")]
+
 CHINA_CBEC_2016 = {"cbec_order_limit": D("2000"), "cbec_annual_limit": D("20000"), "cbec_tax_factor": D("0.7")}
 CHINA_CBEC_2019 = {"cbec_order_limit": D("5000"), "cbec_annual_limit": D("26000"), "cbec_tax_factor": D("0.7")}
 MARKET_PROCUREMENT = {"market_procurement_cap": D("150000"), "market_procurement_cap_currency": "USD"}
@@ -83,6 +86,15 @@ RULE_SETS = {
             {**MALAYSIA_DE_MINIMIS, "lvg_rate": D("0.10"), "lvg_threshold": D("500")},
             MALAYSIA_RATES,
             "Low-value goods tax 10% on goods sold online at up to RM 500.",
+        ),
+    ],
+    "LOS": [
+        (
+            date(2024, 1, 1),
+            ImportRules.MALAYSIA_DFTZ,
+            {"de_minimis_threshold": D("0")},
+            NIGERIA_RATES,
+            f"General trade: duty and VAT on every consignment. {UNVERIFIED}",
         ),
     ],
     "YIW": [

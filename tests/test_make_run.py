@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from trade.management.commands.seed_demo import Command as SeedDemo
+from payments.management.commands.seed_demo import Command as SeedDemo
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTED_WITHIN = 90  # seconds: generous, for a loaded machine

@@ -9,9 +9,10 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.fx_files import fx_load_offline_history
-from hubs.models import ApiKey, Company, Hub, Membership, Role, User
+from hubs.models import ApiKey, Company, FxRate, FxSource, Hub, Membership, Role, User
 from hubs.scoping import actor_for
 from hubs.services import api_key_issue, rule_sets_load_reference
+from payments.models import Corridor
 from trade.models import Listing, ListingStatus
 from trade.services import listing_create
 
@@ -23,6 +24,20 @@ HUBS = [
     ("HGH", "Hangzhou Cross-border E-commerce Zone", "CN", "CNY", "Asia/Shanghai"),
     ("MYS", "Malaysia Digital Free Trade Zone", "MY", "MYR", "Asia/Kuala_Lumpur"),
     ("YIW", "Yiwu International Trade Zone", "CN", "CNY", "Asia/Shanghai"),
+    # A hub of buyers (the seed's Nigeria case): its rules, its NGN rate and its corridor are data like the rest.
+    ("LOS", "Lagos Free Trade Zone", "NG", "NGN", "Africa/Lagos"),
+]
+
+# The NGN rate the Lagos supervisor enters (the ECB publishes none): 1 USD in NGN. UNVERIFIED, illustrative.
+NGN_PER_USD = Decimal("1500")
+
+# Payout corridors, from the buyer's country to the seller's: (from, to, currency, per-transfer cap, daily cap,
+# settlement days, flat fee, percentage fee, FX spread). UNVERIFIED, illustrative, except the Nigeria → China cap
+# of USD 10,000 a transfer of the seed case.
+CORRIDORS = [
+    ("NG", "CN", "USD", "10000", "10000", 5, "25", "0", "0.005"),
+    ("MY", "CN", "CNY", "50000", None, 1, "0", "0.001", "0.003"),
+    ("CN", "MY", "MYR", "30000", None, 1, "0", "0.001", "0.003"),
 ]
 
 # (seller admin username, legal name, country, home hub, registration number, home currency)
@@ -51,7 +66,7 @@ LISTINGS = [
 ]
 
 
-# It lives in `trade`, the highest app whose rows it creates: `hubs` imports no other app.
+# It lives in `payments`, the highest app whose rows it creates (corridors): lower apps import no higher one.
 class Command(BaseCommand):
     help = (
         "Load the demo hubs with their rule sets, SMEs with listings, officers and an integrator API key. "
@@ -97,6 +112,30 @@ class Command(BaseCommand):
             created += len(rule_sets_load_reference(hub=hub))
         # The ECB's real rates of the last two years, as shipped offline (`fx_load` loads the rest).
         created += fx_load_offline_history(since=timezone.localdate() - timedelta(days=730))
+        newest_ecb_day = FxRate.objects.filter(source=FxSource.ECB).latest("rate_date").rate_date
+        _, new = FxRate.objects.get_or_create(
+            source=FxSource.MANUAL,
+            base="USD",
+            quote="NGN",
+            hub=hubs["LOS"],
+            defaults={"rate": NGN_PER_USD, "rate_date": newest_ecb_day},
+        )
+        created += new
+        for source, target, currency, cap, daily_cap, days, flat_fee, percent_fee, spread in CORRIDORS:
+            _, new = Corridor.objects.get_or_create(
+                from_country=source,
+                to_country=target,
+                defaults={
+                    "currency": currency,
+                    "per_transfer_cap": Decimal(cap),
+                    "daily_cap": Decimal(daily_cap) if daily_cap else None,
+                    "settlement_days": days,
+                    "flat_fee": Decimal(flat_fee),
+                    "percent_fee": Decimal(percent_fee),
+                    "fx_spread": Decimal(spread),
+                },
+            )
+            created += new
         for username, title, hs_code, origin, price, measure, unit, weight, stock in LISTINGS:
             company = companies[username]
             if not Listing.objects.filter(company=company, title=title).exists():

@@ -3,19 +3,20 @@ from django.core.management import CommandError, call_command
 
 from hubs.models import ApiKey, AuditEvent, Company, FxRate, Hub, Membership, RateRow, Role, RuleSet, User
 from hubs.scoping import actor_for
-from trade.management.commands.seed_demo import DEMO_API_KEY, DEMO_PASSWORD
+from payments.management.commands.seed_demo import DEMO_API_KEY, DEMO_PASSWORD
+from payments.models import Corridor
 from trade.models import Listing
 from trade.selectors import sellability
 from trade.services import QuoteLineRequest, quote_create
 
-MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent, RuleSet, RateRow, Listing, FxRate]
+MODELS = [Hub, Company, User, Membership, ApiKey, AuditEvent, RuleSet, RateRow, Listing, FxRate, Corridor]
 
 
 def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_seed_demo_loads_the_three_hubs_and_their_cast(db, settings, client):
+def test_seed_demo_loads_the_four_hubs_and_their_cast(db, settings, client):
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))
 
@@ -24,8 +25,9 @@ def test_seed_demo_loads_the_three_hubs_and_their_cast(db, settings, client):
         "HGH": ("CN", "CNY", "Asia/Shanghai"),
         "MYS": ("MY", "MYR", "Asia/Kuala_Lumpur"),
         "YIW": ("CN", "CNY", "Asia/Shanghai"),
+        "LOS": ("NG", "NGN", "Africa/Lagos"),
     }
-    for hub in Hub.objects.all():
+    for hub in Hub.objects.exclude(code="LOS"):  # Lagos is a hub of buyers
         assert hub.companies.count() >= 2
         assert hub.listings.filter(status="active").exists()
         assert hub.rule_sets.filter(status="published").exists()
@@ -80,3 +82,16 @@ def test_every_demo_sme_sells_into_a_foreign_hub_from_the_first_click(db, settin
             lines=[QuoteLineRequest(quantity=1, listing=listing)],
         )
         assert [c["source"] for c in quote.conversions][0].startswith("ECB ")
+
+
+def test_the_nigeria_case_is_data_a_lagos_hub_its_ngn_rate_and_its_corridor(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    lagos = Hub.objects.get(code="LOS")
+    assert "UNVERIFIED" in lagos.rule_sets.get(status="published").notes
+    assert FxRate.objects.filter(source="manual", base="USD", quote="NGN", hub=lagos).exists()
+    corridor = Corridor.objects.get(from_country="NG", to_country="CN")
+    assert (corridor.currency, corridor.per_transfer_cap) == ("USD", 10000)
+    # a Yiwu seller quotes into Lagos at once, its CNY converted into NGN through EUR and USD
+    listing = Listing.objects.filter(company__home_hub__code="YIW", status="active").first()
+    assert "LOS" in [v["hub"] for v in sellability([listing])[listing.pk] if v["quotable"]]
