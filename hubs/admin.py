@@ -212,6 +212,19 @@ class ConsoleMixin:
         return filters
 
 
+class ReadOnly:
+    """A console page (or inline) that only shows: its rows are written by services, never by a form."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TenantAdmin(ConsoleMixin, admin.ModelAdmin):
     """Base of every officer-console page over tenant-owned rows.
 
@@ -325,18 +338,12 @@ class ApiKeyAdmin(TenantAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TenantAdmin):
+class AuditEventAdmin(ReadOnly, TenantAdmin):
     list_display = ["at", "sentence", "verb", "order_ref", "target_type", "target_id", "company"]
     list_filter = ["verb", "hubs"]
     search_fields = ["actor_label", "verb", "target_id", "order_ref", "reason"]
     list_select_related = ["company", "target_type"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _supervises(request, rule_set):
@@ -647,7 +654,7 @@ class RuleSetAdmin(TenantAdmin):
 
 
 @admin.register(HSCode)
-class HSCodeAdmin(ConsoleMixin, admin.ModelAdmin):
+class HSCodeAdmin(ReadOnly, ConsoleMixin, admin.ModelAdmin):
     """The HS nomenclature: reference data every officer reads, nobody edits here."""
 
     list_display = ["code", "description", "level", "section"]
@@ -659,15 +666,6 @@ class HSCodeAdmin(ConsoleMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class FxRateEntryForm(forms.ModelForm):

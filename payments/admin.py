@@ -4,20 +4,14 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import ngettext
 
-from hubs.admin import ConsoleMixin, TenantAdmin
+from hubs.admin import ConsoleMixin, ReadOnly, TenantAdmin
 from hubs.scoping import actor_for_request
 from payments.models import Account, Corridor, Payment, Payout, Posting, ReconciliationRun, Tranche
 from payments.services import corridor_save, reconciliation_run
 
 
-class LedgerAdmin(TenantAdmin):
+class LedgerAdmin(ReadOnly, TenantAdmin):
     """The ledger is read in the console, never written: transactions are posted by the payment services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)
@@ -67,7 +61,7 @@ class StaffOnly:
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(StaffOnly, admin.ModelAdmin):
+class ReconciliationRunAdmin(ReadOnly, StaffOnly, admin.ModelAdmin):
     """The platform's books proven (nightly, by `manage.py reconcile`, or from here): staff only, as the platform's
     own accounts are."""
 
@@ -75,15 +69,6 @@ class ReconciliationRunAdmin(StaffOnly, admin.ModelAdmin):
     fields = ["ran_at", "period_from", "period_to", "found"]
     readonly_fields = fields
     change_list_template = "admin/payments/reconciliationrun/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(boolean=True, description="Clean")
     def clean(self, run):
@@ -143,20 +128,11 @@ class CorridorAdmin(StaffOnly, admin.ModelAdmin):
         corridor_save(actor=actor_for_request(request), corridor=obj, changed=form.changed_data)
 
 
-class TrancheInline(ConsoleMixin, admin.TabularInline):
+class TrancheInline(ReadOnly, ConsoleMixin, admin.TabularInline):
     model = Tranche
     fields = ["number", "amount", "fee", "send_on", "status", "attempts", "rail_ref", "settled_at"]
     readonly_fields = fields
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payout)

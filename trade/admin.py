@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from hubs.admin import ConsoleMixin, TenantAdmin
+from hubs.admin import ConsoleMixin, ReadOnly, TenantAdmin
 from trade.models import Listing, Order, OrderLine, Quote, QuoteLine
 
 LINE_FIELDS = ["position", "listing", "description", "hs_code", "quantity", "unit_price", "value", "taxes_total"]
@@ -16,7 +16,7 @@ class ListingAdmin(TenantAdmin):
     list_select_related = ["company", "hub"]
 
 
-class QuoteLineInline(ConsoleMixin, admin.TabularInline):
+class QuoteLineInline(ReadOnly, ConsoleMixin, admin.TabularInline):
     """Lines as quoted: seen by whoever sees the quote, changed by nobody; a listing links only for the
     officers of its hub."""
 
@@ -27,15 +27,6 @@ class QuoteLineInline(ConsoleMixin, admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Quote)
