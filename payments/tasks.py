@@ -1,12 +1,15 @@
 """The payments' Celery tasks: thin and idempotent, each may run twice and does its work once."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from payments.models import Payment, PaymentStatus, Tranche, TrancheStatus, TransactionStatus
+from hubs.kernel.errors import DomainError
+from payments.models import Corridor, Payment, PaymentStatus, Tranche, TrancheStatus, TransactionStatus
 from payments.providers import ProviderTimeout, payment_provider
 from payments.services import (
     duties_to_hub,
@@ -19,6 +22,8 @@ from payments.services import (
 )
 from trade.models import Order, OrderStatus
 from trade.services import order_expire
+
+logger = logging.getLogger(__name__)
 
 # A pending charge is looked up at the provider once it has had this long to confirm by webhook.
 PENDING_LOOKUP_AFTER = timedelta(minutes=1)
@@ -81,36 +86,48 @@ def payment_refund_task(payment_pk):
 @shared_task
 def payments_sweep_task():
     """What a lost message or a crash left undone: charges still pending are looked up at the provider; captures
-    of orders cancelled or rejected meanwhile are refunded; duties and sellers' shares that a reaction did not
-    move are moved. Each step is idempotent, so sweeping what is already done changes nothing."""
+    of orders cancelled or rejected meanwhile are refunded; duties, sellers' shares and payouts that a reaction
+    did not move are moved. Each query finds only what is stuck, so a sweep costs nothing when nothing is; each
+    step is idempotent, so sweeping what is done changes nothing; one step that fails is logged, not the end."""
     provider = payment_provider()
     stale = timezone.now() - PENDING_LOOKUP_AFTER
     for payment in Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=stale):
-        try:
-            charge = provider.retrieve(payment.provider_ref) if payment.provider_ref else None
-        except ProviderTimeout:
-            continue
-        if charge is None:  # the charge call itself timed out: ask again with the same key
-            try:
-                charge = provider.charge(key=payment.public_id, amount=payment.amount, method=payment.method)
-            except ProviderTimeout:
-                continue
-            charge = provider.retrieve(charge.ref) if charge.status == "pending" else charge
-        payment_settle(payment=payment, charge=charge)
+        _sweep(_settle_pending, provider, payment)
     for payment in Payment.objects.filter(
         status=PaymentStatus.CAPTURED, order__status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED]
     ):
-        payment_refund(actor=None, payment=payment, reason="Swept: the order was cancelled or rejected")
+        _sweep(payment_refund, actor=None, payment=payment, reason="Swept: the order was cancelled or rejected")
     released = [OrderStatus.IMPORT_RELEASED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
     captured = Payment.objects.filter(status=PaymentStatus.CAPTURED).select_related("order__destination_hub")
     for payment in captured.filter(duties__isnull=True, order__status__in=released, order__duties_and_taxes__gt=0):
-        duties_to_hub(order=payment.order)
+        _sweep(duties_to_hub, order=payment.order)
     delivered = [OrderStatus.DELIVERED, OrderStatus.COMPLETED]
     for payment in captured.filter(release__status=TransactionStatus.PENDING, order__status__in=delivered):
-        escrow_release(order=payment.order)
-    released = captured.filter(release__status=TransactionStatus.POSTED, order__payout__isnull=True)
-    for payment in released.select_related("order__company"):
-        payout_schedule(order=payment.order)
+        _sweep(escrow_release, order=payment.order)
+    has_corridor = Corridor.objects.filter(
+        from_country=OuterRef("order__destination_hub__country"), to_country=OuterRef("order__company__country")
+    )
+    unpaid_out = captured.filter(release__status=TransactionStatus.POSTED, order__payout__isnull=True)
+    for payment in unpaid_out.filter(Exists(has_corridor.filter(active=True))).select_related("order__company"):
+        _sweep(payout_schedule, order=payment.order)
+
+
+def _settle_pending(provider, payment):
+    try:
+        charge = provider.retrieve(payment.provider_ref) if payment.provider_ref else None
+        if charge is None:  # the charge call itself timed out: ask again with the same key
+            charge = provider.charge(key=payment.public_id, amount=payment.amount, method=payment.method)
+            charge = provider.retrieve(charge.ref) if charge.status == "pending" else charge
+    except ProviderTimeout:
+        return  # the next sweep asks again
+    payment_settle(payment=payment, charge=charge)
+
+
+def _sweep(step, *args, **kwargs):
+    try:
+        step(*args, **kwargs)
+    except DomainError:
+        logger.exception("the payments sweep could not %s %s", step.__name__, args or kwargs)
 
 
 @shared_task

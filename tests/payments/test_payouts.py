@@ -26,7 +26,7 @@ from payments.models import (
 )
 from payments.reconciliation import reconcile
 from payments.services import payment_start, tranche_send
-from payments.tasks import tranches_due_task
+from payments.tasks import payments_sweep_task, tranches_due_task
 from tests.payments.conftest import LAGOS_BUYER, USD
 from tests.tenants import session_client
 from tests.trade.conftest import make_listing, quote_listing
@@ -180,3 +180,23 @@ def test_a_corridor_edited_in_the_console_is_an_audit_event(lagos, admin_client)
     assert corridor.per_transfer_cap == Decimal("20000")
     event = AuditEvent.objects.get(verb="corridor.changed")
     assert set(event.data["changed"]) == {"per_transfer_cap", "daily_cap", "settlement_days", "fx_spread"}
+
+
+def test_the_sweeper_finishes_what_lost_messages_left_undone(lagos, yiw):
+    listing = make_listing(yiw, price="1600000.00", stock=1, hs_code="950300", title="Toy containers")
+    order = order_place(
+        actor=actor_for(yiw.seller_admin.user),
+        quote=quote_listing(yiw, lagos, listing, consumer_id=""),
+        buyer=LAGOS_BUYER,
+    )
+    payment_start(actor=actor_for(yiw.seller_admin.user), order=order, method="sim_ok")
+    for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
+        step(order=order)  # the reactions' messages are lost: nothing moved
+    assert not LedgerTransaction.objects.filter(key__startswith="duties:").exists()
+
+    payments_sweep_task()
+    payments_sweep_task()  # twice: nothing moves twice
+    order.refresh_from_db()
+    assert order.payout.tranches.count() == 20
+    assert LedgerTransaction.objects.filter(order_ref=order.public_id).count() == 4  # capture, release, duties, fx
+    assert reconcile() == []
