@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -19,7 +19,7 @@ from hubs.fx import fx_rate_on
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
-from hubs.kernel.money import MAX_AMOUNT, allocate, minor_unit, round_money
+from hubs.kernel.money import DECIMAL_PLACES, MAX_AMOUNT, MAX_DIGITS, allocate, minor_unit, round_money
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES
 from hubs.scoping import require_role
@@ -122,7 +122,8 @@ def _totals_column(side: str, status: str) -> str:
 
 
 def _move_totals(postings, *, add: str | None, subtract: str | None = None) -> None:
-    """Add each posting's amount to its account's `add` totals (posted or pending) and take it off `subtract`."""
+    """Add each posting's amount to its account's `add` totals (posted or pending) and take it off `subtract`, in
+    one UPDATE whatever the number of accounts."""
     changes = defaultdict(lambda: defaultdict(lambda: ZERO))
     for posting in postings:
         amount = posting.amount.amount
@@ -130,8 +131,39 @@ def _move_totals(postings, *, add: str | None, subtract: str | None = None) -> N
             changes[posting.account_id][_totals_column(posting.side, add)] += amount
         if subtract:
             changes[posting.account_id][_totals_column(posting.side, subtract)] -= amount
-    for account_id, columns in sorted(changes.items()):
-        Account.objects.filter(pk=account_id).update(**{column: F(column) + delta for column, delta in columns.items()})
+    columns = {column for deltas in changes.values() for column in deltas}
+    Account.objects.filter(pk__in=list(changes)).update(
+        **{
+            column: F(column)
+            + Case(
+                *(When(pk=pk, then=Value(deltas[column])) for pk, deltas in changes.items() if column in deltas),
+                default=Value(ZERO),
+                output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
+            )
+            for column in columns
+        }
+    )
+
+
+def _insert_if_new(row: LedgerTransaction) -> bool:
+    """INSERT the transaction unless its key is taken, returning its id, in one round trip (`ON CONFLICT DO
+    NOTHING ... RETURNING`, which PostgreSQL and SQLite both speak): whether it was new. A concurrent insert of
+    the same key makes this one wait, then find it taken."""
+    connection = transaction.get_connection()
+    fields = [field for field in LedgerTransaction._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(LedgerTransaction._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk, row._state.adding, row._state.db = inserted[0], False, connection.alias
+    return True
 
 
 def ledger_post(
@@ -146,34 +178,28 @@ def ledger_post(
 ) -> LedgerTransaction:
     """Post `legs` as one transaction under the idempotency key `key`, at once or pending (two-phase).
 
-    The accounts are locked (in id order, so that concurrent transactions queue rather than deadlock) before
-    the key is looked up: a concurrent post of the same key waits, then finds the first one.
+    The accounts are locked in id order, so that concurrent transactions over them queue rather than deadlock;
+    a concurrent post of the same key waits for the first, then returns it.
     """
     _check(legs)
     fingerprint = _fingerprint(legs, description, pending)
-    try:
-        with transaction.atomic():
-            list(Account.objects.select_for_update().filter(pk__in={leg.account.pk for leg in legs}).order_by("pk"))
-            posted = _already_posted(key, fingerprint)
-            if posted is not None:
-                return posted
-            posted = LedgerTransaction.objects.create(
-                key=key,
-                fingerprint=fingerprint,
-                description=description,
-                order_ref=order_ref,
-                status=TransactionStatus.PENDING if pending else TransactionStatus.POSTED,
-                reverses=reverses,
-                created_by=actor.user if actor and actor.user.is_authenticated else None,
-            )
-            postings = Posting.objects.bulk_create(
-                Posting(transaction=posted, account=leg.account, side=leg.side, amount=leg.amount) for leg in legs
-            )
-            _move_totals(postings, add=posted.status)
-    except IntegrityError:
-        posted = _already_posted(key, fingerprint)  # posted meanwhile over other accounts
-        if posted is None:
-            raise
+    posted = LedgerTransaction(
+        key=key,
+        fingerprint=fingerprint,
+        description=description,
+        order_ref=order_ref,
+        status=TransactionStatus.PENDING if pending else TransactionStatus.POSTED,
+        reverses=reverses,
+        created_by=actor.user if actor and actor.user.is_authenticated else None,
+    )
+    with transaction.atomic():
+        list(Account.objects.select_for_update().filter(pk__in={leg.account.pk for leg in legs}).order_by("pk"))
+        if not _insert_if_new(posted):
+            return _already_posted(key, fingerprint)
+        postings = Posting.objects.bulk_create(
+            Posting(transaction=posted, account=leg.account, side=leg.side, amount=leg.amount) for leg in legs
+        )
+        _move_totals(postings, add=posted.status)
     return posted
 
 
