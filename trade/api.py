@@ -518,8 +518,9 @@ class OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     def create(self, request, *args, **kwargs):
         values = ORDER_INPUT.validate(request.data)
         actor = actor_for_request(request)
-        # The quote is only looked up here (its lines are read, locked, by `order_place`).
-        quote = quotes_for(actor).prefetch_related(None).filter(public_id=values["quote"]).first()
+        # The quote is only found here: `order_place` reads it again, locked, with what it needs.
+        quote = quotes_for(actor).select_related(None).prefetch_related(None).only("pk")
+        quote = quote.filter(public_id=values["quote"]).first()
         if quote is None:
             raise DomainError(f"No quote {values['quote']}.", code="not_found", attr="quote")
         order = order_place(actor=actor, quote=quote, buyer=values["buyer"])

@@ -17,7 +17,13 @@ from hubs.kernel.money import MAX_AMOUNT
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES, QuotaYear
 from hubs.scoping import require_role
-from hubs.selectors import consumer_year_usage, hs_code_validate, hs_codes_validate, hub_today, rule_set_in_force
+from hubs.selectors import (
+    consumer_year_usage,
+    hs_code_validate,
+    hs_codes_validate,
+    hub_today,
+    rule_set_in_force,
+)
 from hubs.tariff import Basket, BasketLine, ExportRegime, ImportRules, Measure, Regime, assess, assess_export
 from trade.models import (
     LISTING_ARCHIVED,
@@ -481,8 +487,8 @@ def order_place(*, actor, quote, buyer):
     """Turn a quote into an order: lines frozen as quoted, stock reserved, or nothing at all.
 
     The order comes back as written, with its lines (and their listings), buyer, hubs and quote, and the event
-    just recorded (`recorded_events`), so that it can be answered without reading it back."""
-    require_role(actor, quote.company, *COMPANY_ROLES)
+    just recorded (`recorded_events`), so that it can be answered without reading it back. `quote` needs no
+    more than its pk: it is read again, locked."""
     try:
         return _order_place(actor, quote, buyer)
     except _StockShort as short:
@@ -494,10 +500,11 @@ def _order_place(actor, quote, buyer):
     with transaction.atomic():
         quote = (
             Quote.objects.select_for_update(of=("self",))
-            .select_related("company__home_hub", "origin_hub", "destination_hub", "rule_set")
+            .select_related("company", "origin_hub", "destination_hub", "rule_set")
             .annotate(ordered=Exists(Order.objects.filter(quote=OuterRef("pk"))))
             .get(pk=quote.pk)
         )
+        require_role(actor, quote.company, *COMPANY_ROLES)
         unverified = company_unverified_refusal(quote.company)
         if unverified:
             raise unverified
