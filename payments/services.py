@@ -459,7 +459,8 @@ def _convert_proceeds(order: Order, proceeds: Money, corridor: Corridor) -> tupl
     if proceeds.currency.code == currency:
         return proceeds, {}
     rate = fx_rate_on(proceeds.currency.code, currency, hub_today(order.destination_hub))
-    mid = rate.convert(proceeds).amount
+    converted = rate.convert(proceeds)
+    mid = converted.amount
     spread = Money(round_money(mid.amount * corridor.fx_spread, currency), currency)
     gross = mid - spread
     legs = [
@@ -486,6 +487,7 @@ def _convert_proceeds(order: Order, proceeds: Money, corridor: Corridor) -> tupl
         "spread": str(corridor.fx_spread),
         "spread_amount": str(spread),
         "to": str(gross),
+        "explanation": f"{converted.explanation}, less a spread of {spread}",
     }
     return gross, conversion
 

@@ -14,7 +14,7 @@ def test_the_money_page_shows_balances_and_payouts_with_progress(delivered, yiw)
     assert payout.public_id in page
     assert '<progress value="1" max="20">' in page  # the tranche of the day of delivery has gone
     assert payout.expected_completion.isoformat() in page
-    assert "Statement" in page
+    assert f"/money/accounts/{delivered.company.accounts.get(currency='USD').public_id}/" in page
 
 
 def test_the_payout_page_lists_its_tranches_and_when_it_completes(delivered, yiw):  # noqa: F811
