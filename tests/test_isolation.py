@@ -39,15 +39,12 @@ from hubs.services import rule_sets_load_reference
 from payments.models import Account, Corridor, Payout
 from payments.services import duties_to_hub, escrow_release, payment_start, payout_schedule
 from tests.factories import CompanyFactory, MembershipFactory
+from tests.payments.conftest import deliver
 from tests.tenants import issue_key, key_client, make_tenant, session_client
 from tests.trade.conftest import BUYER, CONSUMER, make_listing, quote_listing
 from trade.models import Listing, Order, Quote
 from trade.services import (
-    order_declare,
-    order_deliver,
     order_place,
-    order_release,
-    order_ship,
 )
 
 autodiscover_modules("selectors")  # fills SELECTORS, as `manage.py check` does
@@ -193,8 +190,7 @@ def build_victim():
     Corridor.objects.create(from_country="CN", to_country="HK", currency="CNY", per_transfer_cap=Decimal("100"))
     delivered = order_place(actor=actor_for(hkg.seller_admin.user), quote=quote_listing(hkg, hgh, listing), buyer=BUYER)
     payment_start(actor=actor_for(hkg.seller_admin.user), order=delivered, method="sim_ok")
-    for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
-        step(order=delivered)
+    deliver(delivered)
     escrow_release(order=delivered)
     payout_schedule(order=delivered)
     return hkg, hgh, listing

@@ -7,25 +7,18 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from hubs.scoping import actor_for
-from payments.services import escrow_release, payment_start, payout_schedule
+from payments.services import escrow_release, payout_schedule
 from tests.e2e.test_login import log_in
 from tests.e2e.test_portal_mobile import WIDTH, Walk, phone  # noqa: F401 (fixture)
-from tests.payments.conftest import LAGOS_BUYER, lagos, yiw  # noqa: F401 (fixtures)
-from tests.trade.conftest import make_listing, quote_listing
-from trade.services import order_declare, order_deliver, order_place, order_release, order_ship
+from tests.payments.conftest import deliver, lagos, paid_lagos_order, yiw  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_seller_follows_its_payout_and_downloads_its_statement(phone, lagos, yiw):  # noqa: F811
     # given a USD 200,000 order from Lagos, delivered, its proceeds on their way in 20 tranches
-    seller = actor_for(yiw.seller_admin.user)
-    listing = make_listing(yiw, price="1600000.00", stock=1, hs_code="950300", title="Toy containers")
-    order = order_place(actor=seller, quote=quote_listing(yiw, lagos, listing, consumer_id=""), buyer=LAGOS_BUYER)
-    payment_start(actor=seller, order=order, method="sim_ok")
-    for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
-        step(order=order)
+    order = paid_lagos_order(yiw, lagos)
+    deliver(order)
     escrow_release(order=order)  # what the reactions to delivery do, here without a worker
     payout = payout_schedule(order=order)
     walk = Walk(phone)

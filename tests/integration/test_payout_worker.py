@@ -10,15 +10,11 @@ import pytest
 from django.utils import timezone
 
 from ewtp.celery import app as celery_app
-from hubs.scoping import actor_for
 from payments.models import Corridor, LedgerTransaction, SimulatedRailTransfer, Tranche, TrancheStatus
 from payments.reconciliation import reconcile
-from payments.services import payment_start
 from payments.tasks import tranches_due_task
 from tests.integration.conftest import start_worker, stop_worker
-from tests.payments.conftest import LAGOS_BUYER, lagos, yiw  # noqa: F401 (fixtures)
-from tests.trade.conftest import make_listing, quote_listing
-from trade.services import order_declare, order_deliver, order_place, order_release, order_ship
+from tests.payments.conftest import deliver, lagos, paid_lagos_order, yiw  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +37,7 @@ def settled(order):
 def test_a_worker_killed_mid_payout_loses_and_doubles_no_tranche(hs_nomenclature, lagos, yiw, tmp_path):  # noqa: F811
     # Given a payout of 40 tranches (USD 200,000 at USD 5,000 a transfer, all due today)
     Corridor.objects.update(per_transfer_cap=Decimal("5000"), daily_cap=None)
-    listing = make_listing(yiw, price="1600000.00", stock=1, hs_code="950300", title="Toy containers")
-    order = order_place(
-        actor=actor_for(yiw.seller_admin.user),
-        quote=quote_listing(yiw, lagos, listing, consumer_id=""),
-        buyer=LAGOS_BUYER,
-    )
-    payment_start(actor=actor_for(yiw.seller_admin.user), order=order, method="sim_ok")
+    order = paid_lagos_order(yiw, lagos)
     celery_app.control.purge()
     log = tmp_path / "workers.log"
     # a worker whose rail answers slowly, so that it is killed with tranches still to send
@@ -55,8 +45,7 @@ def test_a_worker_killed_mid_payout_loses_and_doubles_no_tranche(hs_nomenclature
     second = None
     try:
         # When the order is delivered (the reactions reach the worker: duties, release, payout, tranches)
-        for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
-            step(order=order)
+        deliver(order)
         assert wait_for(lambda: settled(order) >= 3), log.read_text()[-3000:]
         first.send_signal(signal.SIGKILL)  # and its worker dies mid-payout
         first.wait()

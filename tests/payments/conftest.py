@@ -9,6 +9,7 @@ from hubs.scoping import actor_for
 from hubs.selectors import hub_today
 from hubs.services import fx_rate_enter, rule_set_publish
 from payments.models import Corridor
+from payments.services import payment_start
 from tests.conftest import ecb_rates_on
 from tests.tenants import make_tenant
 from tests.trade.conftest import (  # noqa: F401 (fixtures)
@@ -22,7 +23,7 @@ from tests.trade.conftest import (  # noqa: F401 (fixtures)
     verified,
     yiw,
 )
-from trade.services import order_place
+from trade.services import order_declare, order_deliver, order_place, order_release, order_ship
 
 
 @pytest.fixture
@@ -80,3 +81,22 @@ def lagos(yiw):  # noqa: F811 (fixture)
         flat_fee=Decimal("25"),
     )
     return hub
+
+
+# An order's journey from paid to delivered, each step through its order service.
+JOURNEY = (order_declare, order_release, order_ship, order_declare, order_release, order_deliver)
+
+
+def deliver(order):
+    for step in JOURNEY:
+        step(order=order)
+
+
+def paid_lagos_order(seller, lagos_hub, price="1600000.00"):
+    """A Yiwu seller's order from a Lagos business, paid into escrow. At the `lagos` fixture's rates, CNY 1,600,000
+    is NGN 300,000,000 of goods, USD 200,000."""
+    listing = make_listing(seller, price=price, stock=1, hs_code="950300", title="Toy containers")
+    quote = quote_listing(seller, lagos_hub, listing, consumer_id="")
+    order = order_place(actor=actor_for(seller.seller_admin.user), quote=quote, buyer=LAGOS_BUYER)
+    payment_start(actor=actor_for(seller.seller_admin.user), order=order, method="sim_ok")
+    return order

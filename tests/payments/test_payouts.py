@@ -12,7 +12,6 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.models import AuditEvent, FxRate, FxSource
-from hubs.scoping import actor_for
 from hubs.selectors import hub_today
 from payments.models import (
     Account,
@@ -25,12 +24,10 @@ from payments.models import (
     TrancheStatus,
 )
 from payments.reconciliation import reconcile
-from payments.services import payment_start, tranche_send
+from payments.services import tranche_send
 from payments.tasks import payments_sweep_task, tranches_due_task
-from tests.payments.conftest import LAGOS_BUYER, USD
+from tests.payments.conftest import USD, deliver, paid_lagos_order
 from tests.tenants import session_client
-from tests.trade.conftest import make_listing, quote_listing
-from trade.services import order_declare, order_deliver, order_place, order_release, order_ship
 
 
 def usd(amount):
@@ -41,14 +38,10 @@ def usd(amount):
 def delivered(lagos, yiw, committed):
     """A Yiwu seller's CNY 1,600,000 order from a Lagos business (NGN 300,000,000 of goods, USD 200,000), paid,
     cleared both ways and delivered."""
-    listing = make_listing(yiw, price="1600000.00", stock=1, hs_code="950300", title="Toy containers")
-    quote = quote_listing(yiw, lagos, listing, consumer_id="")
-    order = order_place(actor=actor_for(yiw.seller_admin.user), quote=quote, buyer=LAGOS_BUYER)
+    order = paid_lagos_order(yiw, lagos)
     assert order.goods == Money("300000000.00", "NGN")
-    payment_start(actor=actor_for(yiw.seller_admin.user), order=order, method="sim_ok")
     with committed():
-        for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
-            step(order=order)
+        deliver(order)
     return order
 
 
@@ -142,16 +135,9 @@ def test_a_rail_transfer_without_a_tranche_is_found(delivered):
 
 def test_a_spread_goes_to_the_platforms_fx_account_and_the_conversion_is_kept(lagos, yiw, committed):
     Corridor.objects.update(fx_spread=Decimal("0.005"))
-    listing = make_listing(yiw, price="16000.00", stock=1, hs_code="950300", title="Toys")
-    order = order_place(
-        actor=actor_for(yiw.seller_admin.user),
-        quote=quote_listing(yiw, lagos, listing, consumer_id=""),
-        buyer=LAGOS_BUYER,
-    )
-    payment_start(actor=actor_for(yiw.seller_admin.user), order=order, method="sim_ok")
+    order = paid_lagos_order(yiw, lagos, price="16000.00")
     with committed():
-        for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
-            step(order=order)
+        deliver(order)
     payout = order.payout
     assert payout.conversion["spread"] == "0.00500"
     assert payout.gross == usd("1990.00")  # USD 2,000 less 0.5%
@@ -183,15 +169,8 @@ def test_a_corridor_edited_in_the_console_is_an_audit_event(lagos, admin_client)
 
 
 def test_the_sweeper_finishes_what_lost_messages_left_undone(lagos, yiw):
-    listing = make_listing(yiw, price="1600000.00", stock=1, hs_code="950300", title="Toy containers")
-    order = order_place(
-        actor=actor_for(yiw.seller_admin.user),
-        quote=quote_listing(yiw, lagos, listing, consumer_id=""),
-        buyer=LAGOS_BUYER,
-    )
-    payment_start(actor=actor_for(yiw.seller_admin.user), order=order, method="sim_ok")
-    for step in (order_declare, order_release, order_ship, order_declare, order_release, order_deliver):
-        step(order=order)  # the reactions' messages are lost: nothing moved
+    order = paid_lagos_order(yiw, lagos)
+    deliver(order)  # the reactions' messages are lost: nothing moved
     assert not LedgerTransaction.objects.filter(key__startswith="duties:").exists()
 
     payments_sweep_task()
