@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,13 @@ def celery_worker_process(hs_nomenclature, tmp_path):
     process = start_worker(log)
     yield log
     stop_worker(process)
+
+
+def wait_for(condition, timeout=90):
+    """Whether `condition()` came true within `timeout` seconds (asked every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

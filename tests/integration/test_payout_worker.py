@@ -2,7 +2,6 @@
 no tranche is lost or paid twice, and the books reconcile."""
 
 import signal
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,21 +12,12 @@ from ewtp.celery import app as celery_app
 from payments.models import Corridor, LedgerTransaction, SimulatedRailTransfer, Tranche, TrancheStatus
 from payments.reconciliation import reconcile
 from payments.tasks import tranches_due_task
-from tests.integration.conftest import start_worker, stop_worker
+from tests.integration.conftest import start_worker, stop_worker, wait_for
 from tests.payments.conftest import deliver, lagos, paid_lagos_order, yiw  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 TRANCHES = 40
-
-
-def wait_for(condition, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def settled(order):

@@ -1,22 +1,12 @@
 """A task round trip through the real broker and a real worker process."""
 
-import time
-
 import pytest
 
 from ewtp.celery import app as celery_app
 from hubs.tasks import worker_heartbeat_task
+from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(condition, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def test_a_worker_answers_beats_heartbeat_and_healthz_says_so(celery_worker_process, client):
