@@ -148,7 +148,8 @@ class Posting(models.Model):
     """One side of a transaction on one account: an amount above zero in the account's currency."""
 
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by posting_account_newest, which leads with the account.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
     side = models.CharField(max_length=6, choices=Side.choices)
     amount = money_field()
 

@@ -2,16 +2,16 @@
 then posted or voided, and reversals. Every transaction carries an idempotency key: posting the same key
 again returns the first transaction and posts nothing; the same key with other postings is refused."""
 
+import functools
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -19,7 +19,7 @@ from hubs.fx import fx_rate_on
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
-from hubs.kernel.money import DECIMAL_PLACES, MAX_AMOUNT, MAX_DIGITS, allocate, minor_unit, round_money
+from hubs.kernel.money import MAX_AMOUNT, allocate, minor_unit, round_money
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES
 from hubs.scoping import require_role
@@ -121,49 +121,100 @@ def _totals_column(side: str, status: str) -> str:
     return f"{'debits' if side == Side.DEBIT else 'credits'}_{status}"
 
 
-def _move_totals(postings, *, add: str | None, subtract: str | None = None) -> None:
-    """Add each posting's amount to its account's `add` totals (posted or pending) and take it off `subtract`, in
-    one UPDATE whatever the number of accounts."""
+def _sql(*statements: tuple[str, list]) -> tuple | None:
+    """Run (sql, params) statements on the ledger's connection; the last one's first row, if it returns rows.
+    psycopg2 binds parameters on the client, so PostgreSQL takes them in one round trip, one after the other;
+    other drivers take one statement at a time."""
+    connection = transaction.get_connection()
+    if len(statements) > 1 and connection.Database.__name__ == "psycopg2":
+        statements = [
+            ("; ".join(sql for sql, _ in statements), [value for _, params in statements for value in params])
+        ]
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
+
+
+@functools.cache
+def _name(model, field: str | None = None) -> str:
+    """The quoted table name of `model`, or of one of its fields' columns."""
+    name = model._meta.get_field(field).column if field else model._meta.db_table
+    return transaction.get_connection().ops.quote_name(name)
+
+
+def _drawn_here(row: LedgerTransaction, alias: str = "") -> tuple[str, list]:
+    """A condition on the transactions table (as `alias`) that holds for `row` alone once this post inserted it: the
+    transaction of its key with the public id drawn for it here (one posted before under the key has another)."""
+    key, public_id = _name(LedgerTransaction, "key"), _name(LedgerTransaction, "public_id")
+    return f"{alias}{key} = %s AND {alias}{public_id} = %s", [row.key, row.public_id]
+
+
+def _totals_update(
+    postings: Iterable[tuple[int, str, Decimal]],
+    *,
+    add: str | None,
+    subtract: str | None = None,
+    posting: LedgerTransaction | None = None,
+) -> tuple[str, list]:
+    """The statement that adds each posting's (account id, side, amount) to its account's `add` totals (posted or
+    pending) and takes it off `subtract`: one UPDATE whatever the number of accounts, which first locks them in id
+    order (so that transactions over the same accounts queue rather than deadlock); with `posting`, only if that
+    transaction is being posted (not one of its key posted before). Written as SQL: the ORM's expressions for it
+    cost more than the rest of a posting."""
     changes = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for posting in postings:
-        amount = posting.amount.amount
+    for account_id, side, amount in postings:
         if add:
-            changes[posting.account_id][_totals_column(posting.side, add)] += amount
+            changes[account_id][_totals_column(side, add)] += amount
         if subtract:
-            changes[posting.account_id][_totals_column(posting.side, subtract)] -= amount
-    columns = {column for deltas in changes.values() for column in deltas}
-    Account.objects.filter(pk__in=list(changes)).update(
-        **{
-            column: F(column)
-            + Case(
-                *(When(pk=pk, then=Value(deltas[column])) for pk, deltas in changes.items() if column in deltas),
-                default=Value(ZERO),
-                output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
-            )
-            for column in columns
-        }
+            changes[account_id][_totals_column(side, subtract)] -= amount
+    ids = sorted(changes)
+    table, pk = _name(Account), _name(Account, "id")
+    assignments, params = [], []
+    for column in sorted({column for deltas in changes.values() for column in deltas}):
+        deltas = [(account_id, changes[account_id][column]) for account_id in ids if column in changes[account_id]]
+        assignments.append(
+            f"{_name(Account, column)} = {_name(Account, column)} + CASE {pk} "
+            f"{' '.join(['WHEN %s THEN %s'] * len(deltas))} ELSE 0 END"
+        )
+        params += [value for delta in deltas for value in delta]
+    condition, condition_params = ("1 = 1", [])
+    if posting:
+        drawn, condition_params = _drawn_here(posting)
+        condition = f"EXISTS (SELECT 1 FROM {_name(LedgerTransaction)} WHERE {drawn})"
+    lock = " FOR UPDATE" if transaction.get_connection().features.has_select_for_update else ""
+    return (
+        f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} IN (SELECT {pk} FROM {table} "
+        f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) AND {condition} ORDER BY {pk}{lock})",
+        [*params, *ids, *condition_params],
     )
 
 
-def _insert_if_new(row: LedgerTransaction) -> bool:
-    """INSERT the transaction unless its key is taken, returning its id, in one round trip (`ON CONFLICT DO
-    NOTHING ... RETURNING`, which PostgreSQL and SQLite both speak): whether it was new. A concurrent insert of
-    the same key makes this one wait, then find it taken."""
+def _transaction_insert(row: LedgerTransaction) -> tuple[str, list]:
+    """The statement that inserts the transaction unless its key is taken (`ON CONFLICT DO NOTHING`, which
+    PostgreSQL and SQLite both speak). A concurrent insert of the same key makes it wait, then find it taken."""
     connection = transaction.get_connection()
     fields = [field for field in LedgerTransaction._meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(LedgerTransaction._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}"
+    return (
+        f"INSERT INTO {_name(LedgerTransaction)} ({', '.join(_name(LedgerTransaction, f.name) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({_name(LedgerTransaction, 'key')}) DO NOTHING",
+        [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    row.pk, row._state.adding, row._state.db = inserted[0], False, connection.alias
-    return True
+
+
+def _postings_insert(posted: LedgerTransaction, legs: Sequence[Leg]) -> tuple[str, list]:
+    """The statement that inserts the legs' postings, if `posted` is being posted (not one of its key before),
+    returning its id (no row: the key was posted before)."""
+    columns = ", ".join(_name(Posting, f) for f in ("transaction", "account", "side", "amount", "amount_currency"))
+    drawn, drawn_params = _drawn_here(posted, alias="t.")
+    values = [(leg.account.pk, leg.side, leg.amount.amount, leg.amount.currency.code) for leg in legs]
+    return (
+        f"INSERT INTO {_name(Posting)} ({columns}) "
+        f"SELECT t.{_name(LedgerTransaction, 'id')}, v.column1, v.column2, v.column3, v.column4 "
+        f"FROM {_name(LedgerTransaction)} t CROSS JOIN (VALUES {', '.join(['(%s, %s, %s, %s)'] * len(legs))}) v "
+        f"WHERE {drawn} RETURNING {_name(Posting, 'transaction')}",
+        [*(value for row in values for value in row), *drawn_params],
+    )
 
 
 def ledger_post(
@@ -178,8 +229,10 @@ def ledger_post(
 ) -> LedgerTransaction:
     """Post `legs` as one transaction under the idempotency key `key`, at once or pending (two-phase).
 
-    The accounts are locked in id order, so that concurrent transactions over them queue rather than deadlock;
-    a concurrent post of the same key waits for the first, then returns it.
+    The transaction, its postings and its accounts' totals are written by statements that each do nothing when the
+    key was posted before, sent together (one round trip on PostgreSQL). The accounts are locked in id order, so
+    that concurrent transactions over them queue rather than deadlock; a concurrent post of the same key waits for
+    the first, then returns it.
     """
     _check(legs)
     fingerprint = _fingerprint(legs, description, pending)
@@ -192,14 +245,17 @@ def ledger_post(
         reverses=reverses,
         created_by=actor.user if actor and actor.user.is_authenticated else None,
     )
-    with transaction.atomic():
-        list(Account.objects.select_for_update().filter(pk__in={leg.account.pk for leg in legs}).order_by("pk"))
-        if not _insert_if_new(posted):
-            return _already_posted(key, fingerprint)
-        postings = Posting.objects.bulk_create(
-            Posting(transaction=posted, account=leg.account, side=leg.side, amount=leg.amount) for leg in legs
+    totals = ((leg.account.pk, leg.side, leg.amount.amount) for leg in legs)
+    # No savepoint: nothing inside raises but the database, and then the caller's transaction is lost anyway.
+    with transaction.atomic(savepoint=False):
+        inserted = _sql(
+            _transaction_insert(posted),
+            _totals_update(totals, add=posted.status, posting=posted),
+            _postings_insert(posted, legs),
         )
-        _move_totals(postings, add=posted.status)
+    if inserted is None:
+        return _already_posted(key, fingerprint)
+    posted.pk, posted._state.adding, posted._state.db = inserted[0], False, transaction.get_connection().alias
     return posted
 
 
@@ -212,11 +268,15 @@ def _already_posted(key: str, fingerprint: str) -> LedgerTransaction | None:
     return posted
 
 
+def _postings_of(posted: LedgerTransaction):
+    return posted.postings.values_list("account_id", "side", "amount")
+
+
 def ledger_post_pending(*, actor, pending: LedgerTransaction, reason: str = "") -> LedgerTransaction:
     """Post a pending transaction: its reserved amounts become posted ones. Once."""
     with transaction.atomic():
         posted = transition(pending, TransactionStatus.POSTED, actor=actor, reason=reason)
-        _move_totals(posted.postings.all(), add=TransactionStatus.POSTED, subtract=TransactionStatus.PENDING)
+        _sql(_totals_update(_postings_of(posted), add=TransactionStatus.POSTED, subtract=TransactionStatus.PENDING))
     return posted
 
 
@@ -224,7 +284,7 @@ def ledger_void(*, actor, pending: LedgerTransaction, reason: str = "") -> Ledge
     """Void a pending transaction: its reserved amounts are released and nothing is posted. Once."""
     with transaction.atomic():
         voided = transition(pending, TransactionStatus.VOIDED, actor=actor, reason=reason)
-        _move_totals(voided.postings.all(), add=None, subtract=TransactionStatus.PENDING)
+        _sql(_totals_update(_postings_of(voided), add=None, subtract=TransactionStatus.PENDING))
     return voided
 
 

@@ -1,6 +1,7 @@
 """The ledger: every transaction balances per currency, postings never change, a key posts once, balances are
 the sums of the postings and cost one query to read, pending amounts are posted or voided once."""
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -269,6 +270,60 @@ def test_postgresql_refuses_an_unbalanced_transaction_at_commit(hgh):
         run_sql("UPDATE payments_ledgertransaction SET description = 'changed'")
     with pytest.raises(DatabaseError, match="never deleted"):
         run_sql("DELETE FROM payments_ledgertransaction")
+
+
+def in_threads(work, count):
+    """Run `work(i)` in `count` threads at once, each on its own connection; what each raised, if anything."""
+    barrier, raised = threading.Barrier(count), [None] * count
+
+    def run(i):
+        try:
+            barrier.wait()
+            work(i)
+        except Exception as error:  # noqa: BLE001 (reported to the test)
+            raised[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return raised
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_of_one_key_post_once_and_opposite_transfers_never_deadlock(hgh):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time")
+    seller = account_for(kind=AccountKind.COMPANY, company=hgh.company, currency="CNY")
+    escrow, provider = platform_account(AccountKind.ESCROW, "CNY"), platform_account(AccountKind.PROVIDER, "CNY")
+
+    def same_key(i):
+        with transaction.atomic():
+            ledger_post(
+                actor=PLATFORM, key="once", description="Race", legs=[debit(provider, cny(5)), credit(escrow, cny(5))]
+            )
+
+    assert in_threads(same_key, 6) == [None] * 6
+    assert LedgerTransaction.objects.filter(key="once").count() == 1
+    escrow.refresh_from_db()
+    assert escrow.balance == cny(5)
+
+    def opposite(i):  # half from escrow to the seller, half back, over three accounts in different orders
+        for n in range(20):
+            first, second = (escrow, seller) if i % 2 else (seller, escrow)
+            ledger_post(
+                actor=PLATFORM,
+                key=f"opposite-{i}-{n}",
+                description="Back and forth",
+                legs=[debit(first, cny(1)), credit(second, cny("0.50")), credit(provider, cny("0.50"))],
+            )
+
+    assert in_threads(opposite, 6) == [None] * 6
+    assert_kept_totals_are_the_sums(seller, escrow, provider)
+    assert LedgerTransaction.objects.count() == 1 + 6 * 20
 
 
 # --- property: balances are the sums of the postings, whatever is posted ------------------------------------
