@@ -289,6 +289,8 @@ CELERY_BEAT_SCHEDULE = {
     "cancel-unpaid-orders": {"task": "payments.tasks.cancel_unpaid_orders_task", "schedule": 60},
     # Payouts: tranches whose day has come, refused ones after their back-off, and those left sending.
     "tranches-due": {"task": "payments.tasks.tranches_due_task", "schedule": 60},
+    # Consolidation: departures closed at their cut-off, their parcels packed.
+    "departures-close": {"task": "logistics.tasks.departures_close_due_task", "schedule": 60},
     # The books proven every night at 02:00 UTC; what differs is shown in the console.
     "reconcile": {"task": "payments.tasks.reconcile_task", "schedule": crontab(hour=2, minute=0)},
 }

@@ -24,7 +24,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.test import RequestFactory, override_settings
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+from djmoney.money import Money
 from rest_framework.routers import Route
 
 from ewtp.api import router
@@ -36,6 +38,7 @@ from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Rol
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
+from logistics.models import Consignment, Departure, Parcel, UnitType
 from payments.models import Account, Corridor, Payout
 from payments.services import duties_to_hub, escrow_release, payment_start, payout_schedule
 from tests.factories import CompanyFactory, MembershipFactory
@@ -164,8 +167,9 @@ class World:
 
 def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
-    order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, and
-    the audit events all of that records."""
+    order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, a
+    second order paid out in tranches with its parcel in a departure's consignment, and the audit events all of
+    that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -193,6 +197,30 @@ def build_victim():
     deliver(delivered)
     escrow_release(order=delivered)
     payout_schedule(order=delivered)
+    # Its parcel, in a consignment of a departure from Hong Kong to Hangzhou.
+    flight = Departure.objects.create(
+        origin_hub=hkg.hub,
+        destination_hub=hgh.hub,
+        unit_type=UnitType.objects.get(code="LD3"),
+        units=1,
+        unit_cost=Money("1200.00", "USD"),
+        cut_off_at=timezone.now(),
+        departs_at=timezone.now(),
+    )
+    cost = Money("1200.00", "USD")
+    consignment = Consignment.objects.create(
+        departure=flight, number=1, weight_kg=14, volume_m3=Decimal("0.088"), chargeable_kg=15, cost=cost
+    )
+    Parcel.objects.create(
+        order=delivered,
+        weight_kg=14,
+        length_cm=30,
+        width_cm=45,
+        height_cm=65,
+        consignment=consignment,
+        chargeable_kg=15,
+        cost_share=cost,
+    )
     return hkg, hgh, listing
 
 

@@ -1,0 +1,162 @@
+"""Consolidation: parcels of many SMEs' orders, received at the origin hub, packed at a departure's cut-off into
+shared consignments (air ULDs, containers) whose cost each SME shares by its chargeable weight. Transport modes'
+volumetric divisors and units' capacities are data (seeded from the reference facts, edited in the console)."""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from hubs.kernel.audit import verb
+from hubs.kernel.ids import PublicIdField
+from hubs.kernel.money import money_field
+from hubs.kernel.transitions import StateMachine
+from hubs.models import Hub
+from hubs.scoping import TenantQuerySet
+
+
+class TransportMode(models.TextChoices):
+    AIR = "air", "Air"
+    COURIER = "courier", "Courier"
+    SEA = "sea", "Sea"
+
+
+def _measure(digits=10, places=3, **kwargs):
+    return models.DecimalField(
+        max_digits=digits, decimal_places=places, validators=[MinValueValidator(Decimal("0.001"))], **kwargs
+    )
+
+
+class ModeRule(models.Model):
+    """How a transport mode charges a parcel: the greater of its weight and its volume ÷ the divisor, rounded up
+    to the step."""
+
+    mode = models.CharField(max_length=10, choices=TransportMode.choices, unique=True)
+    volumetric_divisor = _measure(places=0, help_text="cm³ counted as one kilogram (air 6,000; courier 5,000).")
+    step_kg = _measure(help_text="Chargeable weight is rounded up to a multiple of this.")
+    source = models.CharField(max_length=200, blank=True, help_text="Where the figures come from; UNVERIFIED if so.")
+
+    def __str__(self):
+        return f"{self.get_mode_display()}: ÷{self.volumetric_divisor} cm³/kg, rounded up to {self.step_kg} kg"
+
+
+class UnitType(models.Model):
+    """A unit that carries a consignment (an LD3 or PMC air ULD, a 20′ or 40′ container) and its limits."""
+
+    code = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=60)
+    mode = models.CharField(max_length=10, choices=TransportMode.choices)
+    max_weight_kg = _measure(places=1)
+    max_volume_m3 = _measure(digits=8)
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["mode", "code"]
+
+    def __str__(self):
+        return f"{self.code} ({self.max_weight_kg:,} kg, {self.max_volume_m3} m³)"
+
+
+class DepartureStatus(models.TextChoices):
+    OPEN = "open", "Open for parcels"
+    CLOSED = "closed", "Closed at cut-off"
+
+
+verb("departure.closed", "Departure {departure} closed at cut-off")
+
+
+class Departure(StateMachine, models.Model):
+    """A departure from one hub to another carrying up to `units` units of one type, each costing `unit_cost`.
+    Parcels received at the origin hub by the cut-off ride on it, packed at the cut-off; the rest wait for the
+    next one."""
+
+    public_id = PublicIdField(prefix="DEP")
+    origin_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="departures")
+    destination_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="arrivals")
+    unit_type = models.ForeignKey(UnitType, on_delete=models.PROTECT, related_name="departures")
+    units = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)], help_text="Units it can carry.")
+    unit_cost = money_field(help_text="What one unit costs, shared by the parcels in it.")
+    cut_off_at = models.DateTimeField(help_text="Parcels received after this wait for the next departure.")
+    departs_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=DepartureStatus.choices, default=DepartureStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = ("origin_hub", "destination_hub")
+
+    audit_name = "departure"
+    TRANSITIONS = {DepartureStatus.OPEN: {DepartureStatus.CLOSED}}
+
+    class Meta:
+        ordering = ["cut_off_at", "pk"]
+        indexes = [models.Index(fields=["status", "cut_off_at"], name="departure_due")]
+        constraints = [
+            models.CheckConstraint(
+                name="departure_cut_off_before_it_departs", condition=Q(cut_off_at__lte=F("departs_at"))
+            ),
+            models.CheckConstraint(name="departure_between_two_hubs", condition=~Q(origin_hub=F("destination_hub"))),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.origin_hub.code}→{self.destination_hub.code}"
+
+
+class Consignment(models.Model):
+    """One unit of a departure, with the parcels packed into it and its cost."""
+
+    public_id = PublicIdField(prefix="CON")
+    departure = models.ForeignKey(Departure, on_delete=models.PROTECT, related_name="consignments")
+    number = models.PositiveSmallIntegerField()
+    weight_kg = _measure(places=1)
+    volume_m3 = _measure(digits=8)
+    chargeable_kg = _measure(places=1)
+    cost = money_field()
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = ("departure__origin_hub", "departure__destination_hub")
+
+    class Meta:
+        ordering = ["departure", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["departure", "number"], name="one_consignment_number_per_departure")
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.departure.public_id} #{self.number})"
+
+    @property
+    def utilisation(self) -> Decimal:
+        """The share of the unit used, in the tighter of its limits."""
+        unit = self.departure.unit_type
+        return max(self.weight_kg / unit.max_weight_kg, self.volume_m3 / unit.max_volume_m3)
+
+
+class Parcel(models.Model):
+    """A parcel of an order, received at its origin hub's fulfilment centre; packed into a consignment at the
+    cut-off of the first departure on its route with room, with its share of the consignment's cost."""
+
+    public_id = PublicIdField(prefix="PCL")
+    order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, related_name="parcels")
+    weight_kg = _measure(places=1)
+    length_cm = _measure(places=1)
+    width_cm = _measure(places=1)
+    height_cm = _measure(places=1)
+    received_at = models.DateTimeField(default=timezone.now)
+    consignment = models.ForeignKey(
+        Consignment, null=True, blank=True, on_delete=models.PROTECT, related_name="parcels"
+    )
+    chargeable_kg = _measure(places=1, null=True, blank=True)
+    cost_share = money_field(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "order__company"
+    tenant_hub = ("order__origin_hub", "order__destination_hub")
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        indexes = [models.Index(fields=["consignment", "received_at"], name="parcel_waiting")]
+
+    def __str__(self):
+        return f"{self.public_id} of {self.order.public_id}"

@@ -1,0 +1,173 @@
+"""Consolidation's writes: parcels received at the origin hub, departures scheduled by its supervisors, and each
+departure closed at its cut-off: the parcels waiting on its route packed into its units, each unit's cost shared
+by its parcels' chargeable weights (exactly, with the kernel's `allocate`)."""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from hubs.kernel.errors import DomainError
+from hubs.kernel.money import allocate
+from hubs.kernel.transitions import transition
+from hubs.models import OFFICER_ROLES, Hub, Role
+from hubs.scoping import require_role
+from logistics.models import Consignment, Departure, DepartureStatus, ModeRule, Parcel, UnitType
+from logistics.packing import Item, chargeable_weight, pack, volume_m3
+from trade.models import Order, OrderStatus
+
+# An order's parcels are received from its payment until it ships; they ride once its export is released.
+RECEIVING = (OrderStatus.PAID, OrderStatus.EXPORT_DECLARED, OrderStatus.EXPORT_HELD, OrderStatus.EXPORT_RELEASED)
+RIDING = (OrderStatus.EXPORT_RELEASED,)
+
+
+def _positive(name: str, value) -> Decimal:
+    if value is None or not Decimal(value).is_finite() or Decimal(value) <= 0:
+        raise DomainError(f"A parcel's {name.replace('_', ' ')} is above zero.", code="invalid_parcel", attr=name)
+    return Decimal(value)
+
+
+def parcel_receive(
+    *, actor, order: Order, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal
+) -> Parcel:
+    """Record a parcel of `order` received at its origin hub's fulfilment centre, by one of the hub's officers.
+    Refused when a dimension is missing or not above zero, or when no unit on any route could carry it."""
+    require_role(actor, order.origin_hub, *OFFICER_ROLES)
+    measures = {
+        name: _positive(name, value)
+        for name, value in (
+            ("weight_kg", weight_kg),
+            ("length_cm", length_cm),
+            ("width_cm", width_cm),
+            ("height_cm", height_cm),
+        )
+    }
+    volume = volume_m3(measures["length_cm"], measures["width_cm"], measures["height_cm"])
+    if not UnitType.objects.filter(max_weight_kg__gte=measures["weight_kg"], max_volume_m3__gte=volume).exists():
+        raise DomainError(
+            f"A parcel of {measures['weight_kg']} kg and {volume:.3f} m³ is over every unit's limits.",
+            code="parcel_too_large",
+        )
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)  # not cancelled meanwhile
+        if order.status not in RECEIVING:
+            raise DomainError(
+                f"{order.public_id} is {order.get_status_display().lower()}: its parcels are received from payment "
+                "until it ships.",
+                code="invalid_transition",
+            )
+        return Parcel.objects.create(order=order, **measures)
+
+
+def departure_schedule(
+    *,
+    actor,
+    origin_hub: Hub,
+    destination_hub: Hub,
+    unit_type: UnitType,
+    units: int,
+    unit_cost: Money,
+    cut_off_at: datetime,
+    departs_at: datetime,
+) -> Departure:
+    """Schedule a departure, by a supervisor of its origin hub. Its cut-off is in the future and not after it
+    departs; it goes to another hub; it carries at least one unit, at a cost above zero."""
+    require_role(actor, origin_hub, Role.HUB_SUPERVISOR)
+    if destination_hub == origin_hub or not destination_hub.active:
+        raise DomainError("A departure goes to another active hub.", code="unknown_route", attr="destination_hub")
+    if timezone.is_naive(cut_off_at) or timezone.is_naive(departs_at):
+        raise DomainError("Times carry their offset.", code="invalid", attr="cut_off_at")
+    if cut_off_at <= timezone.now():
+        raise DomainError("A cut-off is in the future.", code="cut_off_passed", attr="cut_off_at")
+    if departs_at < cut_off_at:
+        raise DomainError("A departure leaves after its cut-off.", code="invalid", attr="departs_at")
+    if units < 1 or unit_cost.amount <= 0:
+        raise DomainError("A departure carries at least one unit, at a cost above zero.", code="invalid")
+    return Departure.objects.create(
+        origin_hub=origin_hub,
+        destination_hub=destination_hub,
+        unit_type=unit_type,
+        units=units,
+        unit_cost=unit_cost,
+        cut_off_at=cut_off_at,
+        departs_at=departs_at,
+    )
+
+
+def departure_close(*, departure: Departure) -> Departure:
+    """Close a departure at its cut-off: the parcels received on its route by the cut-off, whose orders' exports
+    are released, packed into at most its units, the earliest received first; each consignment's cost shared by
+    its parcels' chargeable weights. The parcels with no room wait for the next departure. Closing twice closes
+    once."""
+    with transaction.atomic():
+        departure = (
+            Departure.objects.select_for_update(of=("self",))
+            .select_related("unit_type", "origin_hub", "destination_hub")
+            .get(pk=departure.pk)
+        )
+        if departure.status != DepartureStatus.OPEN:
+            return departure
+        if timezone.now() < departure.cut_off_at:
+            local = timezone.localtime(departure.cut_off_at, ZoneInfo(departure.origin_hub.timezone))
+            raise DomainError(f"{departure} closes at its cut-off, {local:%Y-%m-%d %H:%M %Z}.", code="before_cut_off")
+        unit, rule = departure.unit_type, ModeRule.objects.get(mode=departure.unit_type.mode)
+        waiting = list(
+            Parcel.objects.select_for_update()
+            .filter(
+                consignment=None,
+                received_at__lte=departure.cut_off_at,
+                order__origin_hub=departure.origin_hub_id,
+                order__destination_hub=departure.destination_hub_id,
+                order__status__in=RIDING,
+            )
+            .order_by("received_at", "pk")
+        )
+        packed, _ = pack(
+            _earliest_that_fit(waiting, departure), unit.max_weight_kg, unit.max_volume_m3, departure.units
+        )
+        for number, parcels in enumerate(packed, start=1):
+            _consign(departure, number, parcels, rule)
+        return transition(departure, DepartureStatus.CLOSED, actor=None, data={"consignments": len(packed)})
+
+
+def _earliest_that_fit(parcels: list[Parcel], departure: Departure) -> list[Item]:
+    """The parcels received first, as many as the departure's units could hold at most: the later ones wait."""
+    unit = departure.unit_type
+    room_kg, room_m3 = unit.max_weight_kg * departure.units, unit.max_volume_m3 * departure.units
+    chosen, weight, volume = [], Decimal(0), Decimal(0)
+    for parcel in parcels:
+        size = volume_m3(parcel.length_cm, parcel.width_cm, parcel.height_cm)
+        if weight + parcel.weight_kg > room_kg or volume + size > room_m3:
+            break
+        weight, volume = weight + parcel.weight_kg, volume + size
+        chosen.append(Item(parcel, parcel.weight_kg, size))
+    return chosen
+
+
+def _consign(departure: Departure, number: int, items: list[Item], rule: ModeRule) -> Consignment:
+    parcels = [item.key for item in items]
+    for parcel in parcels:
+        parcel.chargeable_kg = chargeable_weight(
+            parcel.weight_kg,
+            parcel.length_cm,
+            parcel.width_cm,
+            parcel.height_cm,
+            divisor_cm3_per_kg=rule.volumetric_divisor,
+            step_kg=rule.step_kg,
+        )
+    consignment = Consignment.objects.create(
+        departure=departure,
+        number=number,
+        weight_kg=sum(item.weight_kg for item in items),
+        volume_m3=sum(item.volume_m3 for item in items),
+        chargeable_kg=sum(parcel.chargeable_kg for parcel in parcels),
+        cost=departure.unit_cost,
+    )
+    shares = allocate(departure.unit_cost, [parcel.chargeable_kg for parcel in parcels])
+    for parcel, share in zip(parcels, shares, strict=True):
+        parcel.consignment, parcel.cost_share = consignment, share
+    Parcel.objects.bulk_update(parcels, ["consignment", "chargeable_kg", "cost_share", "cost_share_currency"])
+    return consignment

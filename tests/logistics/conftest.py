@@ -1,0 +1,47 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from djmoney.money import Money
+
+from hubs.scoping import actor_for
+from logistics.models import Departure, UnitType
+from payments.services import payment_start
+from tests.payments.conftest import committed, place_order  # noqa: F401 (fixtures)
+from tests.trade.conftest import hgh, hkg, mys, rules, yiw  # noqa: F401 (fixtures)
+from trade.services import order_declare, order_release
+
+
+@pytest.fixture
+def released_order(place_order, hkg):  # noqa: F811 (fixtures)
+    """Orders from Hong Kong into Hangzhou, paid and released at export: their parcels ride."""
+
+    def make(released=True):
+        order = place_order()
+        payment_start(actor=actor_for(hkg.seller_admin.user), order=order, method="sim_ok")
+        if released:
+            order_release(order=order_declare(order=order))
+        order.refresh_from_db()
+        return order
+
+    return make
+
+
+@pytest.fixture
+def departure(hkg, hgh):  # noqa: F811 (fixtures)
+    """LD3s from Hong Kong to Hangzhou at USD 1,200 each, their cut-off now unless told."""
+
+    def make(units=2, cut_off_at=None, unit="LD3"):
+        cut_off_at = cut_off_at or timezone.now()
+        return Departure.objects.create(
+            origin_hub=hkg.hub,
+            destination_hub=hgh.hub,
+            unit_type=UnitType.objects.get(code=unit),
+            units=units,
+            unit_cost=Money(Decimal("1200.00"), "USD"),
+            cut_off_at=cut_off_at,
+            departs_at=cut_off_at + timedelta(hours=6),
+        )
+
+    return make
