@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Sum, When
+from django.db.models import Case, DecimalField, F, Q, Sum, When
 
+from hubs.kernel.money import DECIMAL_PLACES
 from payments.models import (
     Account,
     AccountKind,
@@ -45,6 +46,10 @@ class Difference:
         return {"check": self.check, "subject": self.subject, "expected": self.expected, "found": self.found}
 
 
+# SQLite sums decimals as floats (123464.000000001 for cents that add up to 123464.00): sums are read to the cent.
+CENT = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
 def _signed():
     return Case(
         When(side=Side.DEBIT, then=F("amount")),
@@ -58,7 +63,7 @@ def _account_totals() -> list[Difference]:
     rows = Posting.objects.values_list("account_id", "side", "transaction__status").annotate(total=Sum("amount"))
     for account_id, side, status, total in rows.order_by():
         if status != TransactionStatus.VOIDED:
-            sums[account_id, f"{'debits' if side == Side.DEBIT else 'credits'}_{status}"] += total
+            sums[account_id, f"{'debits' if side == Side.DEBIT else 'credits'}_{status}"] += total.quantize(CENT)
     differences = []
     for account in Account.objects.select_related("company", "hub").order_by("pk"):
         for column in ("debits_posted", "credits_posted", "debits_pending", "credits_pending"):
@@ -77,7 +82,7 @@ def _transaction_balances(start: date | None, end: date | None) -> list[Differen
     unbalanced = (
         postings.values_list("transaction__public_id", "amount_currency")
         .annotate(difference=Sum(_signed()))
-        .exclude(difference=0)
+        .filter(Q(difference__gte=CENT / 2) | Q(difference__lte=-CENT / 2))
         .order_by("transaction__public_id")
     )
     return [

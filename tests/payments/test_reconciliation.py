@@ -63,6 +63,17 @@ def test_clean_books_reconcile(place_order, hkg, committed):
     assert ReconciliationRun.objects.get().clean
 
 
+def test_sums_of_many_cents_reconcile_on_every_database(db):
+    # SQLite sums decimals as floats: CNY 1,234.57 and 0.07 a hundred times each came back as 123464.000000001
+    provider, fees = platform_account(AccountKind.PROVIDER, "CNY"), platform_account(AccountKind.FEES, "CNY")
+    for n in range(200):
+        amount = Money("1234.57" if n % 2 else "0.07", "CNY")
+        ledger_post(
+            actor=None, key=f"cents-{n}", description="Cents", legs=[debit(provider, amount), credit(fees, amount)]
+        )
+    assert reconcile() == []
+
+
 def test_a_kept_total_that_differs_from_its_postings_is_found(place_order, hkg):
     payment_start(actor=actor_for(hkg.seller_admin.user), order=place_order(), method="sim_ok")
     Account.objects.filter(kind=AccountKind.ESCROW).update(credits_posted=Money(1, "CNY").amount)
