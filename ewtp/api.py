@@ -14,6 +14,7 @@ from rest_framework.settings import api_settings
 
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
 from hubs.kernel.errors import DomainError
+from logistics.api import ConsignmentViewSet, DepartureViewSet, ParcelViewSet
 from payments.api import AccountViewSet, PaymentViewSet, PayoutViewSet
 from trade.api import ListingViewSet, OrderViewSet, QuoteViewSet
 
@@ -27,6 +28,9 @@ router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("payouts", PayoutViewSet, basename="payout")
 router.register("accounts", AccountViewSet, basename="account")
+router.register("departures", DepartureViewSet, basename="departure")
+router.register("consignments", ConsignmentViewSet, basename="consignment")
+router.register("parcels", ParcelViewSet, basename="parcel")
 
 
 class ExceptionHandler(StandardExceptionHandler):
