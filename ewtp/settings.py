@@ -190,6 +190,13 @@ PAYMENT_WEBHOOK_SECRETS = env.list(
     "PAYMENT_WEBHOOK_SECRETS", default=[hashlib.sha256(f"payment-webhooks:{SECRET_KEY}".encode()).hexdigest()]
 )
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=60)
+# Consignments are booked with a carrier (a dotted class path). The simulated one fails and times out as told here
+# (shares of the calls).
+CARRIER = env.str("CARRIER", default="logistics.carriers.SimulatedCarrier")
+SIMULATED_CARRIER = {
+    "failure_rate": env.float("SIMULATED_CARRIER_FAILURE_RATE", default=0.0),
+    "timeout_rate": env.float("SIMULATED_CARRIER_TIMEOUT_RATE", default=0.0),
+}
 # Payouts go through a bank rail (a dotted class path). The simulated one fails, times out and takes its time as
 # told here (shares of the calls, seconds), so that a demo or a soak test can watch payouts recover.
 BANK_RAIL = env.str("BANK_RAIL", default="payments.rails.SimulatedRail")

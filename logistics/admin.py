@@ -6,7 +6,7 @@ from logistics.models import Consignment, Departure, Parcel
 
 class ConsignmentInline(ReadOnly, admin.TabularInline):
     model = Consignment
-    fields = ["public_id", "number", "weight_kg", "volume_m3", "chargeable_kg", "utilisation", "cost"]
+    fields = ["public_id", "number", "weight_kg", "volume_m3", "chargeable_kg", "utilisation", "cost", "waybill"]
     readonly_fields = fields
     extra = 0
 
@@ -38,8 +38,8 @@ class ConsignmentAdmin(ReadOnly, TenantAdmin):
     """A consignment's manifest: its parcels, each with its order, chargeable weight and share of the cost."""
 
     inlines = [ParcelInline]
-    list_display = ["public_id", "departure", "number", "weight_kg", "volume_m3", "chargeable_kg", "cost"]
-    search_fields = ["public_id", "departure__public_id"]
+    list_display = ["public_id", "departure", "number", "weight_kg", "volume_m3", "chargeable_kg", "cost", "waybill"]
+    search_fields = ["public_id", "departure__public_id", "waybill"]
     list_select_related = ["departure__origin_hub", "departure__destination_hub"]
 
 

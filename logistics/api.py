@@ -49,6 +49,9 @@ class ConsignmentSerializer(serializers.ModelSerializer):
             "chargeable_kg",
             "utilisation",
             "cost",
+            "carrier",
+            "waybill",
+            "booked_at",
             "parcels",
         ]
         read_only_fields = fields

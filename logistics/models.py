@@ -65,6 +65,7 @@ class DepartureStatus(models.TextChoices):
 
 
 verb("departure.closed", "Departure {departure} closed at cut-off")
+CONSIGNMENT_BOOKED = verb("consignment.booked", "Consignment {consignment} booked with the carrier")
 
 
 class Departure(StateMachine, models.Model):
@@ -113,6 +114,10 @@ class Consignment(models.Model):
     volume_m3 = _measure(digits=8)
     chargeable_kg = _measure(places=1)
     cost = money_field()
+    carrier = models.CharField(max_length=40, blank=True)
+    waybill = models.CharField(max_length=40, blank=True, help_text="The carrier's master waybill, once booked.")
+    booked_at = models.DateTimeField(null=True, blank=True)
+    booking = models.JSONField(default=dict, blank=True, help_text="What was sent to the carrier and its answer.")
 
     objects = TenantQuerySet.as_manager()
     tenant_hub = ("departure__origin_hub", "departure__destination_hub")
@@ -120,7 +125,10 @@ class Consignment(models.Model):
     class Meta:
         ordering = ["departure", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["departure", "number"], name="one_consignment_number_per_departure")
+            models.UniqueConstraint(fields=["departure", "number"], name="one_consignment_number_per_departure"),
+            models.UniqueConstraint(
+                fields=["carrier", "waybill"], condition=~Q(waybill=""), name="one_waybill_per_carrier"
+            ),
         ]
 
     def __str__(self):
@@ -160,3 +168,15 @@ class Parcel(models.Model):
 
     def __str__(self):
         return f"{self.public_id} of {self.order.public_id}"
+
+
+class SimulatedCarrierBooking(models.Model):
+    """The simulated carrier's own record of its bookings: one per key."""
+
+    key = models.CharField(max_length=200, unique=True)
+    waybill = models.CharField(max_length=40, unique=True)
+    request = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.waybill

@@ -10,12 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
+from hubs.kernel.audit import audit_event_record
+from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
 from hubs.kernel.money import allocate
 from hubs.kernel.transitions import transition
 from hubs.models import OFFICER_ROLES, Hub, Role
 from hubs.scoping import require_role
-from logistics.models import Consignment, Departure, DepartureStatus, ModeRule, Parcel, UnitType
+from logistics.carriers import CarrierRefused, CarrierTimeout, carrier
+from logistics.models import CONSIGNMENT_BOOKED, Consignment, Departure, DepartureStatus, ModeRule, Parcel, UnitType
 from logistics.packing import Item, chargeable_weight, pack, volume_m3
 from trade.models import Order, OrderStatus
 
@@ -128,8 +131,11 @@ def departure_close(*, departure: Departure) -> Departure:
         packed, _ = pack(
             _earliest_that_fit(waiting, departure), unit.max_weight_kg, unit.max_volume_m3, departure.units
         )
-        for number, parcels in enumerate(packed, start=1):
-            _consign(departure, number, parcels, rule)
+        consignments = [_consign(departure, number, parcels, rule) for number, parcels in enumerate(packed, start=1)]
+        from logistics.tasks import consignment_book_task  # the tasks call these services
+
+        for consignment in consignments:
+            enqueue_on_commit(consignment_book_task, consignment.pk)
         return transition(departure, DepartureStatus.CLOSED, actor=None, data={"consignments": len(packed)})
 
 
@@ -170,4 +176,40 @@ def _consign(departure: Departure, number: int, items: list[Item], rule: ModeRul
     for parcel, share in zip(parcels, shares, strict=True):
         parcel.consignment, parcel.cost_share = consignment, share
     Parcel.objects.bulk_update(parcels, ["consignment", "chargeable_kg", "cost_share", "cost_share_currency"])
+    return consignment
+
+
+def consignment_book(*, consignment: Consignment) -> Consignment:
+    """Book a consignment with the carrier under its own id as idempotency key, keeping what was sent and what
+    came back. Once: a consignment booked is left alone, and a carrier asked again with the key (after a timeout)
+    answers with the first booking. A refusal or a timeout leaves it to the next sweep."""
+    with transaction.atomic():
+        consignment = (
+            Consignment.objects.select_for_update(of=("self",))
+            .select_related("departure__origin_hub", "departure__destination_hub", "departure__unit_type")
+            .get(pk=consignment.pk)
+        )
+        if consignment.booked_at is not None:
+            return consignment
+        departure = consignment.departure
+        request = {
+            "reference": consignment.public_id,
+            "origin": departure.origin_hub.code,
+            "destination": departure.destination_hub.code,
+            "departs_at": departure.departs_at.isoformat(),
+            "unit": departure.unit_type.code,
+            "weight_kg": str(consignment.weight_kg),
+            "volume_m3": str(consignment.volume_m3),
+            "chargeable_kg": str(consignment.chargeable_kg),
+            "parcels": list(consignment.parcels.values_list("public_id", flat=True)),
+        }
+        chosen = carrier()
+        try:
+            booked = chosen.book(key=consignment.public_id, request=request)
+        except (CarrierRefused, CarrierTimeout):
+            return consignment
+        consignment.carrier, consignment.waybill, consignment.booked_at = chosen.name, booked.waybill, timezone.now()
+        consignment.booking = {"request": booked.request, "response": booked.response}
+        consignment.save(update_fields=["carrier", "waybill", "booked_at", "booking"])
+        audit_event_record(actor=None, verb=CONSIGNMENT_BOOKED, target=consignment, data={"waybill": booked.waybill})
     return consignment
