@@ -7,6 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 1000 app
 
+# WeasyPrint's text layout (Pango) and the CJK font that labels' Chinese names render in.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, from pyproject.toml alone, so that code changes keep this layer cached.
 # Installed from a scratch folder: the in-tree build leaves build/ and an egg-info behind.
 COPY pyproject.toml /tmp/src/

@@ -14,7 +14,7 @@ from rest_framework.settings import api_settings
 
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
 from hubs.kernel.errors import DomainError
-from logistics.api import ConsignmentViewSet, DepartureViewSet, ParcelViewSet
+from logistics.api import ConsignmentViewSet, DepartureViewSet, ParcelViewSet, ShipmentViewSet
 from payments.api import AccountViewSet, PaymentViewSet, PayoutViewSet
 from trade.api import ListingViewSet, OrderViewSet, QuoteViewSet
 
@@ -31,6 +31,7 @@ router.register("accounts", AccountViewSet, basename="account")
 router.register("departures", DepartureViewSet, basename="departure")
 router.register("consignments", ConsignmentViewSet, basename="consignment")
 router.register("parcels", ParcelViewSet, basename="parcel")
+router.register("shipments", ShipmentViewSet, basename="shipment")
 
 
 class ExceptionHandler(StandardExceptionHandler):

@@ -190,9 +190,13 @@ PAYMENT_WEBHOOK_SECRETS = env.list(
     "PAYMENT_WEBHOOK_SECRETS", default=[hashlib.sha256(f"payment-webhooks:{SECRET_KEY}".encode()).hexdigest()]
 )
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=60)
-# Consignments are booked with a carrier (a dotted class path). The simulated one fails and times out as told here
-# (shares of the calls).
+# Consignments are booked with a carrier (a dotted class path), whose tracking webhooks are signed with the secrets
+# (the first signs; older ones still accepted while a key rotates). The simulated one fails and times out as told
+# here (shares of the calls).
 CARRIER = env.str("CARRIER", default="logistics.carriers.SimulatedCarrier")
+CARRIER_WEBHOOK_SECRETS = env.list(
+    "CARRIER_WEBHOOK_SECRETS", default=[hashlib.sha256(f"carrier-webhooks:{SECRET_KEY}".encode()).hexdigest()]
+)
 SIMULATED_CARRIER = {
     "failure_rate": env.float("SIMULATED_CARRIER_FAILURE_RATE", default=0.0),
     "timeout_rate": env.float("SIMULATED_CARRIER_TIMEOUT_RATE", default=0.0),
@@ -252,6 +256,8 @@ SPECTACULAR_SETTINGS = {
         "CountryEnum": "django_countries.countries",
         "ListingStatusEnum": "trade.models.ListingStatus.choices",
         "OrderStatusEnum": "trade.models.OrderStatus.choices",
+        "DepartureStatusEnum": "logistics.models.DepartureStatus.choices",
+        "ShipmentStatusEnum": "logistics.models.ShipmentStatus.choices",
     },
     # Request and response bodies are separate components: what the platform sets (ids, times) is
     # read-only, never asked of a client, and a response's optional text may be empty.
@@ -309,8 +315,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Lockouts are logged as warnings; every successful login is not news.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Lockouts are logged as warnings; every successful login is not news. WeasyPrint reports each step of every
+    # PDF it renders at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }
 
 # Production hardening: on whenever DEBUG is off (TLS terminates at the proxy in front of gunicorn).

@@ -1,11 +1,22 @@
-"""Consolidation in the API, read only: departures and their consignments (the hubs' officers and integrators),
-and parcels with the consignment each rides in and its share of the cost (their sellers' too)."""
+"""Logistics in the API, read only: departures and their consignments (the hubs' officers and integrators),
+parcels with the consignment each rides in and its share of the cost, and shipments with their tracking (their
+sellers' too); and the carrier's tracking webhook."""
 
+import base64
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
+from rest_framework.decorators import action
 
 from hubs.kernel.api import MoneyField, TenantViewSet
-from logistics.models import Consignment, Departure, Parcel
-from logistics.selectors import consignments_for, departures_for, parcels_for
+from hubs.kernel.webhooks import SignedWebhookView
+from logistics.carriers import carrier
+from logistics.models import Consignment, Departure, DocumentKind, Parcel, Shipment, ShipmentStatus, TrackingEvent
+from logistics.selectors import consignments_for, departures_for, parcels_for, shipments_for
+from logistics.services import shipment_document, tracking_event_record
 
 
 class ParcelSerializer(serializers.ModelSerializer):
@@ -114,3 +125,89 @@ class ParcelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     serializer_class = ParcelSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
+
+
+class TrackingEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrackingEvent
+        fields = ["occurred_at", "status", "place", "description"]
+        read_only_fields = fields
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    order = serializers.CharField(source="order.public_id", read_only=True)
+    tracking = TrackingEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = ["id", "order", "status", "carrier", "waybill", "sender", "receiver", "created_at", "tracking"]
+        read_only_fields = fields
+
+
+class ShipmentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Orders' shipments with their waybill and tracking timeline, oldest event first; their label and packing
+    list as PDFs once booked."""
+
+    selector = staticmethod(shipments_for)
+    serializer_class = ShipmentSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["status"]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def label(self, request, *args, **kwargs):
+        """The shipping label (the waybill as a Code 128 barcode, sender and receiver), a PDF."""
+        return pdf_response(shipment_document(shipment=self.get_object(), kind=DocumentKind.LABEL))
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="packing-list")
+    def packing_list(self, request, *args, **kwargs):
+        """The packing list (the goods and the parcels), a PDF."""
+        return pdf_response(shipment_document(shipment=self.get_object(), kind=DocumentKind.PACKING_LIST))
+
+
+def pdf_response(document) -> HttpResponse:
+    """A stored document as a PDF download, its SHA-256 in `Repr-Digest` (RFC 9530)."""
+    response = HttpResponse(bytes(document.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.shipment.waybill}-{document.kind}.pdf"'
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(document.sha256)).decode()}:"
+    return response
+
+
+class TrackingEventInputSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100, help_text="The carrier's event id: an event is applied once.")
+    waybill = serializers.CharField(max_length=40)
+    status = serializers.ChoiceField(choices=[s for s in ShipmentStatus.values if s not in ("created", "booked")])
+    occurred_at = serializers.DateTimeField(help_text="With its offset.")
+    place = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    description = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+
+
+class CarrierWebhookView(SignedWebhookView):
+    """The carrier reports tracking events. Signed (`Carrier-Signature`) under `CARRIER_WEBHOOK_SECRETS`, refused
+    outside a 5-minute window, applied once per event id; an unknown waybill is refused."""
+
+    signature_header = "Carrier-Signature"
+    event_serializer = TrackingEventInputSerializer
+
+    def secrets(self):
+        return settings.CARRIER_WEBHOOK_SECRETS
+
+    def scope(self):
+        return f"webhook:carrier:{carrier().name}"
+
+    def apply(self, event):
+        recorded = tracking_event_record(
+            carrier_name=carrier().name,
+            event_id=event["id"],
+            waybill=event["waybill"],
+            status=event["status"],
+            occurred_at=event["occurred_at"],
+            place=event["place"],
+            description=event["description"],
+        )
+        shipment = recorded.shipment
+        shipment.refresh_from_db(fields=["status"])
+        return {"shipment": shipment.public_id, "status": shipment.status}

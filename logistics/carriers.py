@@ -40,7 +40,8 @@ class Rate:
 
 @dataclass(frozen=True)
 class Booking:
-    waybill: str
+    waybill: str  # the consignment's master waybill
+    shipment_waybills: dict  # each shipment's (house) waybill, by the shipment's reference in the request
     request: dict  # what was sent, as sent
     response: dict  # what the carrier answered, as answered
 
@@ -75,16 +76,25 @@ class SimulatedCarrier(Carrier):
             raise CarrierRefused("The simulated carrier is unavailable.")
         made = SimulatedCarrierBooking.objects.filter(key=key).first()
         if made is None:
+            response = {
+                "waybill": _waybill(),
+                "status": "booked",
+                "shipments": {shipment["reference"]: _waybill() for shipment in request.get("shipments", [])},
+            }
             try:
                 with transaction.atomic():
                     made = SimulatedCarrierBooking.objects.create(
-                        key=key, waybill=f"999-{get_random_string(8, '0123456789')}", request=request
+                        key=key, waybill=response["waybill"], request=request, response=response
                     )
             except IntegrityError:  # booked meanwhile by a concurrent call with the same key
                 made = SimulatedCarrierBooking.objects.get(key=key)
         if random.random() < behaviour.get("timeout_rate", 0):
             raise CarrierTimeout(key)  # booked, but the answer is lost
-        return Booking(made.waybill, request, {"waybill": made.waybill, "status": "booked"})
+        return Booking(made.waybill, made.response["shipments"], request, made.response)
+
+
+def _waybill() -> str:
+    return f"999-{get_random_string(8, '0123456789')}"
 
 
 def carrier() -> Carrier:

@@ -170,12 +170,121 @@ class Parcel(models.Model):
         return f"{self.public_id} of {self.order.public_id}"
 
 
+class ShipmentStatus(models.TextChoices):
+    CREATED = "created", "Created"
+    BOOKED = "booked", "Booked with the carrier"
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered"
+    LOST = "lost", "Lost"
+    DAMAGED = "damaged", "Damaged"
+    RETURNED = "returned", "Returned"
+
+
+for _status, _sentence in [
+    ("booked", "Shipment booked with the carrier"),
+    ("in_transit", "Shipment in transit"),
+    ("delivered", "Shipment delivered"),
+    ("lost", "Shipment lost"),
+    ("damaged", "Shipment damaged"),
+    ("returned", "Shipment returned"),
+]:
+    verb(f"shipment.{_status}", _sentence)
+
+
+class Shipment(StateMachine, models.Model):
+    """An order's goods on their way, with who sends and who receives them as they were when it was made, and
+    the waybill the carrier gave it when its first consignment was booked. Its parcels are the order's."""
+
+    public_id = PublicIdField(prefix="SHP")
+    order = models.OneToOneField("trade.Order", on_delete=models.PROTECT, related_name="shipment")
+    sender = models.JSONField(help_text="The seller, as it was when the shipment was made.")
+    receiver = models.JSONField(help_text="The buyer, as it was when the shipment was made.")
+    carrier = models.CharField(max_length=40, blank=True)
+    waybill = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "order__company"
+    tenant_hub = ("order__origin_hub", "order__destination_hub")
+
+    audit_name = "shipment"
+    TRANSITIONS = {
+        ShipmentStatus.CREATED: {ShipmentStatus.BOOKED},
+        ShipmentStatus.BOOKED: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.LOST},
+        ShipmentStatus.IN_TRANSIT: {
+            ShipmentStatus.DELIVERED,
+            ShipmentStatus.LOST,
+            ShipmentStatus.DAMAGED,
+            ShipmentStatus.RETURNED,
+        },
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "waybill"], condition=~Q(waybill=""), name="one_shipment_waybill_per_carrier"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.waybill or 'no waybill yet'})"
+
+
+class TrackingEvent(models.Model):
+    """What the carrier reported of a shipment: when (with its offset), where, and what."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="tracking")
+    carrier_event_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=12, choices=ShipmentStatus.choices)
+    occurred_at = models.DateTimeField()
+    place = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "shipment__order__company"
+    tenant_hub = ("shipment__order__origin_hub", "shipment__order__destination_hub")
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self):
+        return f"{self.shipment.public_id} {self.status} at {self.place}"
+
+
+class DocumentKind(models.TextChoices):
+    LABEL = "label", "Shipping label"
+    PACKING_LIST = "packing_list", "Packing list"
+
+
+class ShipmentDocument(models.Model):
+    """A shipment's document as rendered once, with the SHA-256 of its bytes: what is downloaded is what was made."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=12, choices=DocumentKind.choices)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "shipment__order__company"
+    tenant_hub = ("shipment__order__origin_hub", "shipment__order__destination_hub")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shipment", "kind"], name="one_document_of_a_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.shipment.public_id}"
+
+
 class SimulatedCarrierBooking(models.Model):
     """The simulated carrier's own record of its bookings: one per key."""
 
     key = models.CharField(max_length=200, unique=True)
     waybill = models.CharField(max_length=40, unique=True)
     request = models.JSONField()
+    response = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

@@ -4,7 +4,7 @@ are their order's seller's too."""
 from django.db.models import QuerySet
 
 from hubs.scoping import restrict, selector_for
-from logistics.models import Consignment, Departure, Parcel
+from logistics.models import Consignment, Departure, Parcel, Shipment, ShipmentDocument, TrackingEvent
 
 
 @selector_for(Departure)
@@ -20,3 +20,19 @@ def consignments_for(actor) -> QuerySet[Consignment]:
 @selector_for(Parcel)
 def parcels_for(actor) -> QuerySet[Parcel]:
     return restrict(Parcel.objects.select_related("order", "consignment__departure"), actor)
+
+
+@selector_for(Shipment)
+def shipments_for(actor) -> QuerySet[Shipment]:
+    """Shipments with their tracking timelines: their sellers' and their hubs'."""
+    return restrict(Shipment.objects.select_related("order").prefetch_related("tracking"), actor)
+
+
+@selector_for(TrackingEvent)
+def tracking_events_for(actor) -> QuerySet[TrackingEvent]:
+    return restrict(TrackingEvent.objects.select_related("shipment"), actor)
+
+
+@selector_for(ShipmentDocument)
+def shipment_documents_for(actor) -> QuerySet[ShipmentDocument]:
+    return restrict(ShipmentDocument.objects.defer("content"), actor)

@@ -2,11 +2,12 @@
 departure closed at its cut-off: the parcels waiting on its route packed into its units, each unit's cost shared
 by its parcels' chargeable weights (exactly, with the kernel's `allocate`)."""
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -17,8 +18,21 @@ from hubs.kernel.money import allocate
 from hubs.kernel.transitions import transition
 from hubs.models import OFFICER_ROLES, Hub, Role
 from hubs.scoping import require_role
+from logistics import documents
 from logistics.carriers import CarrierRefused, CarrierTimeout, carrier
-from logistics.models import CONSIGNMENT_BOOKED, Consignment, Departure, DepartureStatus, ModeRule, Parcel, UnitType
+from logistics.models import (
+    CONSIGNMENT_BOOKED,
+    Consignment,
+    Departure,
+    DepartureStatus,
+    ModeRule,
+    Parcel,
+    Shipment,
+    ShipmentDocument,
+    ShipmentStatus,
+    TrackingEvent,
+    UnitType,
+)
 from logistics.packing import Item, chargeable_weight, pack, volume_m3
 from trade.models import Order, OrderStatus
 
@@ -62,7 +76,28 @@ def parcel_receive(
                 "until it ships.",
                 code="invalid_transition",
             )
+        _shipment_of(order)
         return Parcel.objects.create(order=order, **measures)
+
+
+def _shipment_of(order: Order) -> Shipment:
+    """The order's shipment, made with its first parcel: who sends and who receives, as they are now."""
+    company, buyer = order.company, order.buyer
+    shipment, _ = Shipment.objects.get_or_create(
+        order=order,
+        defaults={
+            "sender": {"name": company.legal_name, "country": str(company.country), "hub": order.origin_hub.code},
+            "receiver": {
+                "name": buyer.name,
+                "address": ", ".join(part for part in (buyer.address_line1, buyer.address_line2) if part),
+                "city": buyer.city,
+                "postal_code": buyer.postal_code,
+                "country": str(buyer.country),
+                "phone": buyer.phone,
+            },
+        },
+    )
+    return shipment
 
 
 def departure_schedule(
@@ -192,6 +227,12 @@ def consignment_book(*, consignment: Consignment) -> Consignment:
         if consignment.booked_at is not None:
             return consignment
         departure = consignment.departure
+        # The shipments of its parcels that have no waybill yet: the carrier gives each one with this booking.
+        unbooked = list(
+            Shipment.objects.filter(order__parcels__consignment=consignment, status=ShipmentStatus.CREATED)
+            .distinct()
+            .order_by("pk")
+        )
         request = {
             "reference": consignment.public_id,
             "origin": departure.origin_hub.code,
@@ -202,6 +243,10 @@ def consignment_book(*, consignment: Consignment) -> Consignment:
             "volume_m3": str(consignment.volume_m3),
             "chargeable_kg": str(consignment.chargeable_kg),
             "parcels": list(consignment.parcels.values_list("public_id", flat=True)),
+            "shipments": [
+                {"reference": shipment.public_id, "sender": shipment.sender, "receiver": shipment.receiver}
+                for shipment in unbooked
+            ],
         }
         chosen = carrier()
         try:
@@ -212,4 +257,54 @@ def consignment_book(*, consignment: Consignment) -> Consignment:
         consignment.booking = {"request": booked.request, "response": booked.response}
         consignment.save(update_fields=["carrier", "waybill", "booked_at", "booking"])
         audit_event_record(actor=None, verb=CONSIGNMENT_BOOKED, target=consignment, data={"waybill": booked.waybill})
+        for shipment in unbooked:
+            shipment.carrier, shipment.waybill = chosen.name, booked.shipment_waybills[shipment.public_id]
+            shipment.save(update_fields=["carrier", "waybill"])
+            transition(shipment, ShipmentStatus.BOOKED, actor=None, data={"waybill": shipment.waybill})
     return consignment
+
+
+def tracking_event_record(
+    *,
+    carrier_name: str,
+    event_id: str,
+    waybill: str,
+    status: str,
+    occurred_at: datetime,
+    place: str = "",
+    description: str = "",
+) -> TrackingEvent:
+    """Record what a carrier reported of the shipment with `waybill`, and move the shipment to `status` when its
+    states allow (an event that arrives out of order is kept on the timeline, the state left as it is)."""
+    shipment = Shipment.objects.filter(carrier=carrier_name, waybill=waybill).first()
+    if shipment is None:
+        raise DomainError(f"No shipment has the waybill {waybill}.", code="unknown_waybill", attr="waybill")
+    event = TrackingEvent.objects.create(
+        shipment=shipment,
+        carrier_event_id=event_id,
+        status=status,
+        occurred_at=occurred_at,
+        place=place,
+        description=description,
+    )
+    if shipment.can_become(status):
+        transition(shipment, status, actor=None, reason=description, data={"place": place, "event": event_id})
+    return event
+
+
+def shipment_document(*, shipment: Shipment, kind: str) -> ShipmentDocument:
+    """The shipment's label or packing list: rendered and stored with its checksum the first time it is asked
+    for, the stored one after. A shipment has documents once the carrier gave it its waybill."""
+    stored = ShipmentDocument.objects.filter(shipment=shipment, kind=kind).first()
+    if stored is not None:
+        return stored
+    if not shipment.waybill:
+        raise DomainError(f"{shipment.public_id} has no waybill yet: its documents come with it.", code="not_booked")
+    content = documents.render(kind, shipment)
+    try:
+        with transaction.atomic():
+            return ShipmentDocument.objects.create(
+                shipment=shipment, kind=kind, content=content, sha256=hashlib.sha256(content).hexdigest()
+            )
+    except IntegrityError:  # rendered meanwhile by a concurrent request: theirs is the one kept
+        return ShipmentDocument.objects.get(shipment=shipment, kind=kind)

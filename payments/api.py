@@ -1,21 +1,15 @@
 """Payments in the API: pay an order, read payments; and the payment provider's webhook."""
 
 from django.conf import settings
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.kernel.errors import DomainError
-from hubs.kernel.idempotency import claim
-from hubs.kernel.signatures import verify
+from hubs.kernel.webhooks import SignedWebhookView
 from hubs.scoping import actor_for_request
-from hubs.throttling import AddressRateThrottle
 from payments.models import Account, Payment, Payout, Posting, Tranche
 from payments.providers import Charge, payment_provider
 from payments.selectors import accounts_for, payments_for, payouts_for, postings_for
@@ -69,30 +63,26 @@ class ProviderEventSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=300)
 
 
-class ProviderWebhookView(APIView):
-    """The payment provider confirms or declines a charge. Signed (`Provider-Signature: t=<unix>,v1=<HMAC-SHA256
-    of "<t>.<body>">`), refused outside a 5-minute window, applied once per event id."""
+class ProviderWebhookView(SignedWebhookView):
+    """The payment provider confirms or declines a charge. Signed (`Provider-Signature`) under
+    `PAYMENT_WEBHOOK_SECRETS`, refused outside a 5-minute window, applied once per event id."""
 
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AddressRateThrottle]
-    parser_classes = [JSONParser]
+    signature_header = "Provider-Signature"
+    event_serializer = ProviderEventSerializer
 
-    @extend_schema(exclude=True)  # the provider's interface, not the partners' API
-    def post(self, request):
-        verify(settings.PAYMENT_WEBHOOK_SECRETS, request.headers.get("Provider-Signature", ""), request.body)
-        event = ProviderEventSerializer(data=request.data)
-        event.is_valid(raise_exception=True)
-        event = event.validated_data
-        with transaction.atomic():
-            if claim(f"webhook:{payment_provider().name}", event["id"]) is None:
-                return Response({"applied": False, "detail": "This event was applied before."})
-            payment = Payment.objects.filter(provider=payment_provider().name, provider_ref=event["charge"]).first()
-            if payment is None:
-                raise DomainError(f"No payment has the charge {event['charge']}.", code="unknown_charge", attr="charge")
-            outcome = "succeeded" if event["type"] == "charge.succeeded" else "declined"
-            payment = payment_settle(payment=payment, charge=Charge(event["charge"], outcome, event["reason"]))
-        return Response({"applied": True, "payment": payment.public_id, "status": payment.status})
+    def secrets(self):
+        return settings.PAYMENT_WEBHOOK_SECRETS
+
+    def scope(self):
+        return f"webhook:{payment_provider().name}"
+
+    def apply(self, event):
+        payment = Payment.objects.filter(provider=payment_provider().name, provider_ref=event["charge"]).first()
+        if payment is None:
+            raise DomainError(f"No payment has the charge {event['charge']}.", code="unknown_charge", attr="charge")
+        outcome = "succeeded" if event["type"] == "charge.succeeded" else "declined"
+        payment = payment_settle(payment=payment, charge=Charge(event["charge"], outcome, event["reason"]))
+        return {"payment": payment.public_id, "status": payment.status}
 
 
 # --- payouts, balances and statements ---------------------------------------------------------------------

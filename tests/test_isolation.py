@@ -38,7 +38,7 @@ from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Rol
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict, tenant_lookups
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
-from logistics.models import Consignment, Departure, Parcel, UnitType
+from logistics.models import Consignment, Departure, Parcel, Shipment, ShipmentDocument, TrackingEvent, UnitType
 from payments.models import Account, Corridor, Payout
 from payments.services import duties_to_hub, escrow_release, payment_start, payout_schedule
 from tests.factories import CompanyFactory, MembershipFactory
@@ -168,8 +168,8 @@ class World:
 def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
     order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, a
-    second order paid out in tranches with its parcel in a departure's consignment, and the audit events all of
-    that records."""
+    second order paid out in tranches with its parcel in a departure's consignment and its shipment tracked, and
+    the audit events all of that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -221,6 +221,18 @@ def build_victim():
         chargeable_kg=15,
         cost_share=cost,
     )
+    shipment = Shipment.objects.create(
+        order=delivered,
+        sender={"name": hkg.company.legal_name},
+        receiver={"name": BUYER["name"]},
+        carrier="simulated",
+        waybill="999-00000001",
+        status="in_transit",
+    )
+    TrackingEvent.objects.create(
+        shipment=shipment, carrier_event_id="trk-1", status="in_transit", occurred_at=timezone.now(), place="HKG"
+    )
+    ShipmentDocument.objects.create(shipment=shipment, kind="label", content=b"%PDF-1.7", sha256="0" * 64)
     return hkg, hgh, listing
 
 

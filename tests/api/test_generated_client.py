@@ -17,9 +17,12 @@ from django.core.management import call_command
 from tests.trade.conftest import BUYER, CONSUMER
 
 PACKAGE = "ehub_client"
+# Labels and packing lists are PDFs: bytes, to a client (the generator names only generic binary types).
 CONFIG = f"""\
 package_name_override: {PACKAGE}
 post_hooks: []
+content_type_overrides:
+  application/pdf: application/octet-stream
 """
 
 

@@ -17,6 +17,7 @@ from tests.logistics.conftest import (  # noqa: F401 (fixtures)
     hkg,
     mys,
     place_order,
+    reference_units,
     released_order,
     rules,
     yiw,
@@ -29,6 +30,7 @@ def test_a_departure_closes_at_its_cut_off_and_books_once_though_closed_twice(
     released_order,  # noqa: F811
     departure,  # noqa: F811
     hkg,  # noqa: F811
+    reference_units,  # noqa: F811
     celery_worker_process,
 ):
     order = released_order()

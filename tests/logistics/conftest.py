@@ -6,7 +6,8 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.scoping import actor_for
-from logistics.models import Departure, UnitType
+from logistics.models import Departure, ModeRule, UnitType
+from logistics.reference_units import load_reference_units
 from payments.services import payment_start
 from tests.payments.conftest import committed, place_order  # noqa: F401 (fixtures)
 from tests.trade.conftest import hgh, hkg, mys, rules, yiw  # noqa: F401 (fixtures)
@@ -26,6 +27,13 @@ def released_order(place_order, hkg):  # noqa: F811 (fixtures)
         return order
 
     return make
+
+
+@pytest.fixture
+def reference_units(transactional_db):
+    """The modes and units a migration loads, put back for the tests that commit for real (a worker): a
+    transactional test empties every table when it ends."""
+    load_reference_units(ModeRule, UnitType)
 
 
 @pytest.fixture

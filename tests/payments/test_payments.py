@@ -2,7 +2,6 @@
 out, confirmed late or twice, by a signed webhook), the duties to the hub at import release, the seller's share on
 delivery, refunds on cancellation or rejection, never twice; unpaid orders cancelled past their window."""
 
-import json
 import time
 from datetime import timedelta
 
@@ -12,12 +11,12 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.kernel.errors import DomainError
-from hubs.kernel.signatures import sign
 from hubs.scoping import actor_for
 from payments.models import Account, AccountKind, LedgerTransaction, Payment, PaymentStatus, TransactionStatus
 from payments.services import order_refund_requested, payment_start
 from payments.tasks import cancel_unpaid_orders_task, payments_sweep_task
 from tests.tenants import session_client
+from tests.webhooks import post_signed
 from trade.models import Listing, OrderStatus
 from trade.services import order_cancel, order_declare, order_deliver, order_reject, order_release, order_ship
 
@@ -32,11 +31,8 @@ def balance(kind, currency="CNY", **owner):
 
 
 def webhook(client, event, *, secret=None, at=None):
-    body = json.dumps(event).encode()
-    signature = sign(secret or settings.PAYMENT_WEBHOOK_SECRETS[0], body, at)
-    return client.post(
-        "/api/v1/payments/webhook/", body, content_type="application/json", HTTP_PROVIDER_SIGNATURE=signature
-    )
+    secret = secret or settings.PAYMENT_WEBHOOK_SECRETS[0]
+    return post_signed(client, "/api/v1/payments/webhook/", "Provider-Signature", secret, event, at)
 
 
 def test_a_confirmed_payment_is_held_in_escrow_and_the_order_is_paid(place_order, hkg):

@@ -1,7 +1,6 @@
 """Reconciliation: clean books say so; every kind of difference is found, listed, and makes `reconcile` fail; and
 any interleaving of payments, the order's journey, refunds, payouts and sweeps leaves the books clean."""
 
-import json
 import random
 from collections import Counter
 from datetime import timedelta
@@ -16,7 +15,6 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from hubs.kernel.errors import DomainError
-from hubs.kernel.signatures import sign
 from hubs.scoping import actor_for
 from payments.models import (
     Account,
@@ -35,6 +33,7 @@ from payments.tasks import cancel_unpaid_orders_task, payments_sweep_task, tranc
 from tests.conftest import ecb_rates_on
 from tests.payments.conftest import JOURNEY, deliver
 from tests.tenants import session_client
+from tests.webhooks import post_signed
 from trade.models import Order
 from trade.services import order_cancel, order_reject
 
@@ -200,11 +199,9 @@ def act(action, order, seller, client, n, progress, i):
     elif action == "confirm":
         payment = order.payments.filter(status=PaymentStatus.PENDING).exclude(provider_ref="").first()
         if payment:
-            body = json.dumps({"id": f"evt-{n}", "type": "charge.succeeded", "charge": payment.provider_ref})
-            signature = sign(django_settings.PAYMENT_WEBHOOK_SECRETS[0], body.encode())
-            client.post(
-                "/api/v1/payments/webhook/", body, content_type="application/json", HTTP_PROVIDER_SIGNATURE=signature
-            )
+            event = {"id": f"evt-{n}", "type": "charge.succeeded", "charge": payment.provider_ref}
+            secret = django_settings.PAYMENT_WEBHOOK_SECRETS[0]
+            post_signed(client, "/api/v1/payments/webhook/", "Provider-Signature", secret, event)
     elif action == "journey_step" and progress[i] < len(JOURNEY):
         JOURNEY[progress[i]](order=order)
         progress[i] += 1
