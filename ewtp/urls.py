@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("hubs.urls")),
     path("", include("trade.urls")),
     path("", include("payments.urls")),
+    path("", include("logistics.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),

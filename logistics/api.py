@@ -2,10 +2,7 @@
 parcels with the consignment each rides in and its share of the cost, and shipments with their tracking (their
 sellers' too); and the carrier's tracking webhook."""
 
-import base64
-
 from django.conf import settings
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
@@ -14,6 +11,7 @@ from rest_framework.decorators import action
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.kernel.webhooks import SignedWebhookView
 from logistics.carriers import carrier
+from logistics.documents import pdf_response
 from logistics.models import Consignment, Departure, DocumentKind, Parcel, Shipment, ShipmentStatus, TrackingEvent
 from logistics.selectors import consignments_for, departures_for, parcels_for, shipments_for
 from logistics.services import shipment_document, tracking_event_record
@@ -166,14 +164,6 @@ class ShipmentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     def packing_list(self, request, *args, **kwargs):
         """The packing list (the goods and the parcels), a PDF."""
         return pdf_response(shipment_document(shipment=self.get_object(), kind=DocumentKind.PACKING_LIST))
-
-
-def pdf_response(document) -> HttpResponse:
-    """A stored document as a PDF download, its SHA-256 in `Repr-Digest` (RFC 9530)."""
-    response = HttpResponse(bytes(document.content), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{document.shipment.waybill}-{document.kind}.pdf"'
-    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(document.sha256)).decode()}:"
-    return response
 
 
 class TrackingEventInputSerializer(serializers.Serializer):

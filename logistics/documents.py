@@ -7,6 +7,7 @@ import io
 
 import barcode
 from barcode.writer import SVGWriter
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
@@ -31,3 +32,11 @@ def render(kind: str, shipment) -> bytes:
         "barcode": code128_data_uri(shipment.waybill),
     }
     return HTML(string=render_to_string(TEMPLATES[kind], context)).write_pdf()
+
+
+def pdf_response(document) -> HttpResponse:
+    """A stored document as a PDF download, its SHA-256 in `Repr-Digest` (RFC 9530)."""
+    response = HttpResponse(bytes(document.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.shipment.waybill}-{document.kind}.pdf"'
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(document.sha256)).decode()}:"
+    return response

@@ -107,7 +107,7 @@ OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
 # The kinds of rows the portal has object pages for: the walk must reach each of them.
-PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout}
+PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment}
 
 
 # --- the world: a victim holding a row of every tenant model, and outsiders ------------------------------

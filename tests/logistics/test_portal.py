@@ -1,0 +1,31 @@
+"""The portal's shipments: a seller lists its own and opens one, its parcels' shares shown; before the waybill
+its documents are refused with the reason; another seller sees none of them."""
+
+from decimal import Decimal
+
+from hubs.scoping import actor_for
+from logistics.models import Shipment
+from logistics.services import parcel_receive
+from tests.tenants import session_client
+
+
+def test_a_seller_reads_its_shipments_and_is_told_why_a_label_is_not_ready(released_order, hkg, mys):
+    order = released_order()
+    parcel = parcel_receive(
+        actor=actor_for(hkg.officer.user),
+        order=order,
+        weight_kg=Decimal(2),
+        length_cm=Decimal(20),
+        width_cm=Decimal(20),
+        height_cm=Decimal(20),
+    )
+    shipment = Shipment.objects.get(order=order)
+    seller = session_client(hkg.seller_admin)
+    assert shipment.public_id in seller.get("/shipments/").content.decode()
+    detail = seller.get(f"/shipments/{shipment.public_id}/").content.decode()
+    assert parcel.public_id in detail
+    assert "waiting for a departure" in detail
+    early = seller.get(f"/shipments/{shipment.public_id}/label.pdf")
+    assert early.status_code == 409
+    assert "no waybill yet" in early.content.decode()
+    assert shipment.public_id not in session_client(mys.seller_admin).get("/shipments/").content.decode()
