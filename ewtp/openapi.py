@@ -100,6 +100,9 @@ DOMAIN_ERROR_CODES = {
     },
     "v1_orders_cancel_create": {"invalid_transition"},
     "v1_payments_create": {"not_found", "not_payable", "payment_in_progress"},
+    "v1_rates_retrieve": {"unknown_route", "invalid_parcel"},
+    "v1_shipments_label_retrieve": {"not_booked"},
+    "v1_shipments_packing_list_retrieve": {"not_booked"},
 }
 
 # Validators that are plain functions carry no code DRF can read; the codes they raise.

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from ewtp.api import router
 from ewtp.health import healthz
 from hubs.api import FxRateView, MeView
-from logistics.api import CarrierWebhookView
+from logistics.api import CarrierWebhookView, RatesView
 from payments.api import ProviderWebhookView
 
 admin.site.site_header = "eHub officer console"
@@ -25,6 +25,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/v1/fx-rates/", FxRateView.as_view(), name="api-fx-rates"),
+    path("api/v1/rates/", RatesView.as_view(), name="api-rates"),
     path("api/v1/payments/webhook/", ProviderWebhookView.as_view(), name="api-payments-webhook"),
     path("api/v1/logistics/webhook/", CarrierWebhookView.as_view(), name="api-logistics-webhook"),
     path("api/v1/", include(router.urls)),

@@ -2,19 +2,32 @@
 parcels with the consignment each rides in and its share of the cost, and shipments with their tracking (their
 sellers' too); and the carrier's tracking webhook."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.kernel.webhooks import SignedWebhookView
 from logistics.carriers import carrier
 from logistics.documents import pdf_response
-from logistics.models import Consignment, Departure, DocumentKind, Parcel, Shipment, ShipmentStatus, TrackingEvent
+from logistics.models import (
+    Consignment,
+    Departure,
+    DocumentKind,
+    Parcel,
+    Shipment,
+    ShipmentStatus,
+    TrackingEvent,
+    TransportMode,
+)
 from logistics.selectors import consignments_for, departures_for, parcels_for, shipments_for
-from logistics.services import shipment_document, tracking_event_record
+from logistics.services import shipment_document, shipping_rates, tracking_event_record
 
 
 class ParcelSerializer(serializers.ModelSerializer):
@@ -201,3 +214,37 @@ class CarrierWebhookView(SignedWebhookView):
         shipment = recorded.shipment
         shipment.refresh_from_db(fields=["status"])
         return {"shipment": shipment.public_id, "status": shipment.status}
+
+
+class RateQuerySerializer(serializers.Serializer):
+    origin = serializers.CharField(max_length=3, help_text="The origin hub's code, e.g. HGH.")
+    destination = serializers.CharField(max_length=3, help_text="The destination hub's code, e.g. MYS.")
+    mode = serializers.ChoiceField(choices=TransportMode.choices, default=TransportMode.AIR)
+    currency = serializers.ChoiceField(choices=settings.CURRENCIES, default="USD")
+    weight_kg = serializers.DecimalField(max_digits=10, decimal_places=3, min_value=Decimal("0.001"))
+    length_cm = serializers.DecimalField(max_digits=10, decimal_places=1, min_value=Decimal("0.1"))
+    width_cm = serializers.DecimalField(max_digits=10, decimal_places=1, min_value=Decimal("0.1"))
+    height_cm = serializers.DecimalField(max_digits=10, decimal_places=1, min_value=Decimal("0.1"))
+
+
+class RateSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    amount = MoneyField()
+    transit_days = serializers.IntegerField()
+
+
+class RatesSerializer(serializers.Serializer):
+    chargeable_kg = serializers.DecimalField(max_digits=12, decimal_places=3)
+    rates = RateSerializer(many=True)
+
+
+class RatesView(APIView):
+    """What the carrier charges for a parcel between two hubs: its chargeable weight by the mode (the greater of
+    actual and volumetric, rounded up as the mode's rule says) and the carrier's services for it."""
+
+    @extend_schema(parameters=[RateQuerySerializer], responses=RatesSerializer)
+    def get(self, request):
+        query = RateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        chargeable, rates = shipping_rates(**query.validated_data)
+        return Response(RatesSerializer({"chargeable_kg": chargeable, "rates": rates}).data)

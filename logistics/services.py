@@ -19,7 +19,7 @@ from hubs.kernel.transitions import transition
 from hubs.models import OFFICER_ROLES, Hub, Role
 from hubs.scoping import require_role
 from logistics import documents
-from logistics.carriers import CarrierRefused, CarrierTimeout, carrier
+from logistics.carriers import CarrierRefused, CarrierTimeout, Rate, carrier
 from logistics.models import (
     CONSIGNMENT_BOOKED,
     Consignment,
@@ -47,21 +47,41 @@ def _positive(name: str, value) -> Decimal:
     return Decimal(value)
 
 
+def _measures(weight_kg, length_cm, width_cm, height_cm) -> dict[str, Decimal]:
+    values = {"weight_kg": weight_kg, "length_cm": length_cm, "width_cm": width_cm, "height_cm": height_cm}
+    return {name: _positive(name, value) for name, value in values.items()}
+
+
+def shipping_rates(
+    *,
+    origin: str,
+    destination: str,
+    mode: str,
+    currency: str,
+    weight_kg: Decimal,
+    length_cm: Decimal,
+    width_cm: Decimal,
+    height_cm: Decimal,
+) -> tuple[Decimal, list[Rate]]:
+    """A parcel's chargeable weight by `mode` between two active hubs (by code), and the carrier's rates for it."""
+    measures = _measures(weight_kg, length_cm, width_cm, height_cm)
+    hubs = {hub.code: hub for hub in Hub.objects.filter(code__in=[origin, destination], active=True)}
+    if origin == destination or len(hubs) != 2:
+        raise DomainError(f"No route from {origin} to {destination}: two different active hubs.", code="unknown_route")
+    rule = ModeRule.objects.get(mode=mode)
+    chargeable = chargeable_weight(**measures, divisor_cm3_per_kg=rule.volumetric_divisor, step_kg=rule.step_kg)
+    return chargeable, carrier().rates(
+        origin=origin, destination=destination, chargeable_kg=chargeable, currency=currency
+    )
+
+
 def parcel_receive(
     *, actor, order: Order, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal
 ) -> Parcel:
     """Record a parcel of `order` received at its origin hub's fulfilment centre, by one of the hub's officers.
     Refused when a dimension is missing or not above zero, or when no unit on any route could carry it."""
     require_role(actor, order.origin_hub, *OFFICER_ROLES)
-    measures = {
-        name: _positive(name, value)
-        for name, value in (
-            ("weight_kg", weight_kg),
-            ("length_cm", length_cm),
-            ("width_cm", width_cm),
-            ("height_cm", height_cm),
-        )
-    }
+    measures = _measures(weight_kg, length_cm, width_cm, height_cm)
     volume = volume_m3(measures["length_cm"], measures["width_cm"], measures["height_cm"])
     if not UnitType.objects.filter(max_weight_kg__gte=measures["weight_kg"], max_volume_m3__gte=volume).exists():
         raise DomainError(

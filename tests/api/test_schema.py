@@ -40,6 +40,10 @@ NOT_ANSWERED_BY_THE_API = {
     "bad_signature": "webhooks (the payment provider's, outside the partners' API)",
     "stale_signature": "webhooks (the payment provider's, outside the partners' API)",
     "unknown_charge": "webhooks (the payment provider's, outside the partners' API)",
+    "unknown_waybill": "webhooks (the carrier's, outside the partners' API)",
+    "parcel_too_large": "parcels (received by hub officers; no API yet)",
+    "cut_off_passed": "departures (scheduled by hub supervisors; no API yet)",
+    "before_cut_off": "departures (closed by beat at their cut-off)",
 }
 
 
@@ -71,7 +75,7 @@ def error_codes(schema, response):
 def domain_error_codes_raised():
     """Every `DomainError(..., code="...")` written in the services, selectors and the kernel."""
     codes = set()
-    for app in ("hubs", "trade", "payments"):
+    for app in ("hubs", "trade", "payments", "logistics"):
         for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
