@@ -304,6 +304,8 @@ CELERY_BEAT_SCHEDULE = {
     "tranches-due": {"task": "payments.tasks.tranches_due_task", "schedule": 60},
     # Consolidation: departures closed at their cut-off, their parcels packed.
     "departures-close": {"task": "logistics.tasks.departures_close_due_task", "schedule": 60},
+    # Tracking: each shipment on its way asked of the carrier, besides what its webhook brings.
+    "shipments-track": {"task": "logistics.tasks.shipments_track_task", "schedule": 15 * 60},
     # The books proven every night at 02:00 UTC; what differs is shown in the console.
     "reconcile": {"task": "payments.tasks.reconcile_task", "schedule": crontab(hour=2, minute=0)},
 }

@@ -27,7 +27,7 @@ from logistics.models import (
     TransportMode,
 )
 from logistics.selectors import consignments_for, departures_for, parcels_for, shipments_for
-from logistics.services import shipment_document, shipping_rates, tracking_event_record
+from logistics.services import carrier_events_scope, shipment_document, shipping_rates, tracking_event_record
 
 
 class ParcelSerializer(serializers.ModelSerializer):
@@ -199,7 +199,7 @@ class CarrierWebhookView(SignedWebhookView):
         return settings.CARRIER_WEBHOOK_SECRETS
 
     def scope(self):
-        return f"webhook:carrier:{carrier().name}"
+        return carrier_events_scope()
 
     def apply(self, event):
         recorded = tracking_event_record(

@@ -10,10 +10,12 @@ answer is lost) as `SIMULATED_CARRIER` says.
 import hashlib
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 from djmoney.money import Money
@@ -46,8 +48,20 @@ class Booking:
     response: dict  # what the carrier answered, as answered
 
 
+@dataclass(frozen=True)
+class TrackingUpdate:
+    event_id: str  # the carrier's id of the event: an event is applied once
+    status: str
+    occurred_at: datetime
+    place: str
+    description: str
+
+
 class Carrier:
     name = ""
+
+    def track(self, *, waybill: str) -> list[TrackingUpdate]:
+        raise CarrierNotSupported(f"{self.name} gives no tracking.")
 
     def rates(self, *, origin: str, destination: str, chargeable_kg: Decimal, currency: str) -> list[Rate]:
         raise CarrierNotSupported(f"{self.name} gives no rates.")
@@ -76,21 +90,41 @@ class SimulatedCarrier(Carrier):
             raise CarrierRefused("The simulated carrier is unavailable.")
         made = SimulatedCarrierBooking.objects.filter(key=key).first()
         if made is None:
-            response = {
-                "waybill": _waybill(),
-                "status": "booked",
-                "shipments": {shipment["reference"]: _waybill() for shipment in request.get("shipments", [])},
-            }
+            houses = {shipment["reference"]: _waybill() for shipment in request.get("shipments", [])}
+            response = {"waybill": _waybill(), "status": "booked", "shipments": houses}
             try:
                 with transaction.atomic():
                     made = SimulatedCarrierBooking.objects.create(
                         key=key, waybill=response["waybill"], request=request, response=response
+                    )
+                    SimulatedCarrierBooking.objects.bulk_create(  # each shipment's own, to be tracked by
+                        SimulatedCarrierBooking(key=f"{key}/{ref}", waybill=house, request=request, response={})
+                        for ref, house in houses.items()
                     )
             except IntegrityError:  # booked meanwhile by a concurrent call with the same key
                 made = SimulatedCarrierBooking.objects.get(key=key)
         if random.random() < behaviour.get("timeout_rate", 0):
             raise CarrierTimeout(key)  # booked, but the answer is lost
         return Booking(made.waybill, made.response["shipments"], request, made.response)
+
+    def track(self, *, waybill: str) -> list[TrackingUpdate]:
+        """A shipment leaves its origin an hour after its booking and is delivered two days after: the events
+        whose time has come."""
+        from logistics.models import SimulatedCarrierBooking
+
+        if random.random() < settings.SIMULATED_CARRIER.get("timeout_rate", 0):
+            raise CarrierTimeout(waybill)
+        booked = SimulatedCarrierBooking.objects.filter(waybill=waybill).first()
+        if booked is None:
+            return []
+        origin, destination = booked.request["origin"], booked.request["destination"]
+        events = [
+            TrackingUpdate(f"{waybill}/1", "in_transit", booked.created_at + timedelta(hours=1), origin, "Departed"),
+            TrackingUpdate(
+                f"{waybill}/2", "delivered", booked.created_at + timedelta(days=2), destination, "Delivered"
+            ),
+        ]
+        return [event for event in events if event.occurred_at <= timezone.now()]
 
 
 def _waybill() -> str:

@@ -14,12 +14,13 @@ from djmoney.money import Money
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
+from hubs.kernel.idempotency import claim
 from hubs.kernel.money import allocate
 from hubs.kernel.transitions import transition
 from hubs.models import OFFICER_ROLES, Hub, Role
 from hubs.scoping import require_role
 from logistics import documents
-from logistics.carriers import CarrierRefused, CarrierTimeout, Rate, carrier
+from logistics.carriers import CarrierNotSupported, CarrierRefused, CarrierTimeout, Rate, carrier
 from logistics.models import (
     CONSIGNMENT_BOOKED,
     Consignment,
@@ -328,3 +329,34 @@ def shipment_document(*, shipment: Shipment, kind: str) -> ShipmentDocument:
             )
     except IntegrityError:  # rendered meanwhile by a concurrent request: theirs is the one kept
         return ShipmentDocument.objects.get(shipment=shipment, kind=kind)
+
+
+def carrier_events_scope() -> str:
+    """Where the carrier's event ids are claimed, by its webhook and by polling alike: an event is applied once."""
+    return f"carrier-events:{carrier().name}"
+
+
+def shipment_track(*, shipment: Shipment) -> int:
+    """Ask the carrier for the shipment's events and apply the new ones; how many were new. A carrier that does
+    not answer is asked again next time."""
+    chosen = carrier()
+    try:
+        updates = chosen.track(waybill=shipment.waybill)
+    except (CarrierRefused, CarrierTimeout, CarrierNotSupported):
+        return 0
+    applied = 0
+    for update in updates:
+        with transaction.atomic():
+            if claim(carrier_events_scope(), update.event_id) is None:
+                continue
+            tracking_event_record(
+                carrier_name=chosen.name,
+                event_id=update.event_id,
+                waybill=shipment.waybill,
+                status=update.status,
+                occurred_at=update.occurred_at,
+                place=update.place,
+                description=update.description,
+            )
+            applied += 1
+    return applied

@@ -6,8 +6,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from hubs.kernel.errors import DomainError
-from logistics.models import Consignment, Departure, DepartureStatus
-from logistics.services import consignment_book, departure_close
+from logistics.models import Consignment, Departure, DepartureStatus, Shipment, ShipmentStatus
+from logistics.services import consignment_book, departure_close, shipment_track
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +31,11 @@ def departures_close_due_task():
 def consignment_book_task(consignment_pk):
     """Sent when a departure closes: its consignment booked with the carrier."""
     consignment_book(consignment=Consignment.objects.get(pk=consignment_pk))
+
+
+@shared_task
+def shipments_track_task():
+    """Beat's tracker: the carrier asked for the events of every shipment on its way (those its webhook already
+    brought are not applied again)."""
+    for shipment in Shipment.objects.filter(status__in=[ShipmentStatus.BOOKED, ShipmentStatus.IN_TRANSIT]):
+        shipment_track(shipment=shipment)

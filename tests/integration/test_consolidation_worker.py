@@ -56,5 +56,5 @@ def test_a_departure_closes_at_its_cut_off_and_books_once_though_closed_twice(
     assert flight.status == DepartureStatus.CLOSED
     consignment = Consignment.objects.get(departure=flight)
     assert consignment.parcels.count() == 3
-    assert SimulatedCarrierBooking.objects.get().waybill == consignment.waybill
+    assert SimulatedCarrierBooking.objects.get(key=consignment.public_id).waybill == consignment.waybill
     assert AuditEvent.objects.filter(verb__in=["departure.closed", "consignment.booked"]).count() == 2

@@ -52,7 +52,7 @@ def test_a_consignment_is_booked_once_with_what_was_sent_and_answered(closed):
     assert closed.booking["request"]["reference"] == closed.public_id
     assert len(closed.booking["request"]["parcels"]) == 2
     assert closed.booking["response"]["waybill"] == closed.waybill
-    assert SimulatedCarrierBooking.objects.count() == 1
+    assert SimulatedCarrierBooking.objects.filter(key=closed.public_id).count() == 1
     assert AuditEvent.objects.filter(verb="consignment.booked").count() == 1
 
 
@@ -62,12 +62,12 @@ def test_a_lost_answer_or_a_refusal_is_booked_by_the_sweep_once(closed, fault):
         consignment_book(consignment=closed)
     closed.refresh_from_db()
     assert closed.booked_at is None
-    made = SimulatedCarrierBooking.objects.count()
+    made = SimulatedCarrierBooking.objects.filter(key=closed.public_id).count()
     assert made == (1 if fault == "timeout_rate" else 0)  # a timeout booked, its answer lost
     departures_close_due_task()
     closed.refresh_from_db()
     assert closed.booked_at is not None
-    assert SimulatedCarrierBooking.objects.get().waybill == closed.waybill
+    assert SimulatedCarrierBooking.objects.get(key=closed.public_id).waybill == closed.waybill
 
 
 def test_closing_sends_the_booking(released_order, departure, hkg, committed):
@@ -77,5 +77,6 @@ def test_closing_sends_the_booking(released_order, departure, hkg, committed):
     with committed():
         departures_close_due_task()
         departures_close_due_task()
-    assert Consignment.objects.get(departure=flight).booked_at is not None
-    assert SimulatedCarrierBooking.objects.count() == 1
+    consignment = Consignment.objects.get(departure=flight)
+    assert consignment.booked_at is not None
+    assert SimulatedCarrierBooking.objects.filter(key=consignment.public_id).count() == 1

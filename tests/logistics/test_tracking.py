@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 
 from hubs.scoping import actor_for
-from logistics.models import Consignment, Shipment, ShipmentStatus, TrackingEvent
-from logistics.services import consignment_book, departure_close, parcel_receive
+from logistics.models import Consignment, Shipment, ShipmentStatus, SimulatedCarrierBooking, TrackingEvent
+from logistics.services import consignment_book, departure_close, parcel_receive, shipment_track
+from logistics.tasks import shipments_track_task
 from tests.tenants import session_client
 from tests.webhooks import post_signed
 
@@ -93,3 +95,30 @@ def test_a_forged_stale_unknown_or_bad_event_changes_nothing(booked, client, cha
     booked.refresh_from_db()
     assert booked.status == ShipmentStatus.BOOKED
     assert track(client, event).json()["applied"] is True  # a refused event's id was not spent
+
+
+def test_the_tracker_polls_the_carrier_and_applies_each_event_once_with_the_webhooks(booked, client):
+    # the simulated carrier reports departure an hour after booking and delivery two days after
+    hour_later = timezone.now() - timedelta(hours=2)
+    SimulatedCarrierBooking.objects.filter(waybill=booked.waybill).update(created_at=hour_later)
+    assert track(
+        client,
+        {
+            "id": f"{booked.waybill}/1",
+            "waybill": booked.waybill,
+            "status": "in_transit",
+            "occurred_at": hour_later.isoformat(),
+        },
+    ).json()["applied"]
+    shipments_track_task()  # the departure came by webhook already: not applied again
+    booked.refresh_from_db()
+    assert (booked.status, booked.tracking.count()) == (ShipmentStatus.IN_TRANSIT, 1)
+
+    SimulatedCarrierBooking.objects.filter(waybill=booked.waybill).update(created_at=timezone.now() - timedelta(days=3))
+    shipments_track_task()
+    shipments_track_task()
+    booked.refresh_from_db()
+    assert booked.status == ShipmentStatus.DELIVERED
+    assert sorted(booked.tracking.values_list("status", "place")) == [("delivered", "HGH"), ("in_transit", "")]
+    with override_settings(SIMULATED_CARRIER={"timeout_rate": 1}):
+        assert shipment_track(shipment=booked) == 0  # a carrier that does not answer is asked next time
