@@ -201,6 +201,7 @@ class Shipment(StateMachine, models.Model):
     receiver = models.JSONField(help_text="The buyer, as it was when the shipment was made.")
     carrier = models.CharField(max_length=40, blank=True)
     waybill = models.CharField(max_length=40, blank=True)
+    booking = models.JSONField(default=dict, blank=True, help_text="What was sent to the carrier and its answer.")
     status = models.CharField(max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -278,9 +278,10 @@ def consignment_book(*, consignment: Consignment) -> Consignment:
         consignment.booking = {"request": booked.request, "response": booked.response}
         consignment.save(update_fields=["carrier", "waybill", "booked_at", "booking"])
         audit_event_record(actor=None, verb=CONSIGNMENT_BOOKED, target=consignment, data={"waybill": booked.waybill})
-        for shipment in unbooked:
+        for shipment, sent in zip(unbooked, request["shipments"], strict=True):
             shipment.carrier, shipment.waybill = chosen.name, booked.shipment_waybills[shipment.public_id]
-            shipment.save(update_fields=["carrier", "waybill"])
+            shipment.booking = {"consignment": consignment.public_id, "request": sent, "response": booked.response}
+            shipment.save(update_fields=["carrier", "waybill", "booking"])
             transition(shipment, ShipmentStatus.BOOKED, actor=None, data={"waybill": shipment.waybill})
     return consignment
 

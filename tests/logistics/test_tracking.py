@@ -48,6 +48,8 @@ def test_a_shipment_keeps_its_parties_and_gets_its_waybill_when_booked(booked):
     consignment = Consignment.objects.get()
     assert consignment.booking["request"]["shipments"][0]["reference"] == booked.public_id
     assert booked.waybill != consignment.waybill  # a house waybill under the consignment's master
+    assert booked.booking["request"]["receiver"]["name"] == order.buyer.name  # what was sent, frozen on it
+    assert booked.booking["response"]["shipments"][booked.public_id] == booked.waybill
 
 
 def test_tracking_events_move_the_shipment_once_each_and_out_of_order_ones_stay_on_the_timeline(booked, client):
