@@ -1,6 +1,8 @@
-"""Consolidation's writes: parcels received at the origin hub, departures scheduled by its supervisors, and each
-departure closed at its cut-off: the parcels waiting on its route packed into its units, each unit's cost shared
-by its parcels' chargeable weights (exactly, with the kernel's `allocate`)."""
+"""Logistics' writes: parcels received at the origin hub (each order's shipment made with its first), departures
+scheduled by its supervisors, and each departure closed at its cut-off: the parcels waiting on its route packed
+into its units, each unit's cost shared by its parcels' chargeable weights (exactly, with the kernel's
+`allocate`), each unit booked with the carrier (its shipments given their waybills); the carrier's tracking
+events; shipments' documents; and rates."""
 
 import hashlib
 from datetime import datetime
