@@ -3,13 +3,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import router
-from django.db.models import Q, Sum, prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from hubs.kernel.cache import Generation, Snapshot
 from hubs.kernel.errors import DomainError
+from hubs.kernel.money import AmountSum
 from hubs.models import (
     ApiKey,
     AuditEvent,
@@ -309,5 +310,7 @@ def quota_entries_for(actor):
 
 def consumer_year_usage(hub, consumer_hash, year):
     """How much of the annual CBEC limit a consumer has used at `hub` in `year`."""
-    total = QuotaEntry.objects.filter(hub=hub, consumer_hash=consumer_hash, year=year).aggregate(total=Sum("amount"))
+    total = QuotaEntry.objects.filter(hub=hub, consumer_hash=consumer_hash, year=year).aggregate(
+        total=AmountSum("amount")
+    )
     return total["total"] or Decimal(0)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, When
+from django.db.models import Case, DecimalField, F, When
 
-from hubs.kernel.money import DECIMAL_PLACES
+from hubs.kernel.money import CENT, AmountSum
 from payments.models import (
     Account,
     AccountKind,
@@ -46,10 +46,6 @@ class Difference:
         return {"check": self.check, "subject": self.subject, "expected": self.expected, "found": self.found}
 
 
-# SQLite sums decimals as floats (123464.000000001 for cents that add up to 123464.00): sums are read to the cent.
-CENT = Decimal(1).scaleb(-DECIMAL_PLACES)
-
-
 def _signed():
     return Case(
         When(side=Side.DEBIT, then=F("amount")),
@@ -60,10 +56,10 @@ def _signed():
 
 def _account_totals() -> list[Difference]:
     sums = defaultdict(lambda: ZERO)
-    rows = Posting.objects.values_list("account_id", "side", "transaction__status").annotate(total=Sum("amount"))
+    rows = Posting.objects.values_list("account_id", "side", "transaction__status").annotate(total=AmountSum("amount"))
     for account_id, side, status, total in rows.order_by():
         if status != TransactionStatus.VOIDED:
-            sums[account_id, f"{'debits' if side == Side.DEBIT else 'credits'}_{status}"] += total.quantize(CENT)
+            sums[account_id, f"{'debits' if side == Side.DEBIT else 'credits'}_{status}"] += total
     differences = []
     for account in Account.objects.select_related("company", "hub").order_by("pk"):
         for column in ("debits_posted", "credits_posted", "debits_pending", "credits_pending"):
@@ -81,8 +77,8 @@ def _transaction_balances(start: date | None, end: date | None) -> list[Differen
         postings = postings.filter(transaction__created_at__date__lte=end)
     unbalanced = (
         postings.values_list("transaction__public_id", "amount_currency")
-        .annotate(difference=Sum(_signed()))
-        .filter(Q(difference__gte=CENT / 2) | Q(difference__lte=-CENT / 2))
+        .annotate(difference=AmountSum(_signed()))
+        .exclude(difference__gt=-CENT / 2, difference__lt=CENT / 2)  # a float's residue is not a difference
         .order_by("transaction__public_id")
     )
     return [

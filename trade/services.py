@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Sum, Value, When
+from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Value, When
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -13,7 +13,7 @@ from hubs.consumers import consumer_hash, mask_id_number
 from hubs.fx import Conversion, fx_rate_on
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
-from hubs.kernel.money import MAX_AMOUNT
+from hubs.kernel.money import MAX_AMOUNT, AmountSum
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES, QuotaYear
 from hubs.scoping import require_role
@@ -275,7 +275,7 @@ def _consumer_usage(hub, consumer, year):
         consumer_hash=consumer,
         quota_year=year,
         status__in=QUOTA_PENDING_STATUSES,
-    ).aggregate(total=Sum("quota_counted"))["total"]  # from the index `order_consumer_year` alone
+    ).aggregate(total=AmountSum("quota_counted"))["total"]  # from the index `order_consumer_year` alone
     return consumer_year_usage(hub, consumer, year) + (in_flight or ZERO)
 
 

@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import DecimalField, Sum
 from djmoney.models.fields import MoneyField
 from moneyed import CURRENCIES, get_currency
 
@@ -17,6 +18,24 @@ DECIMAL_PLACES = 2
 # float of 15 significant digits, so two decimals leave 13 digits before the point (the columns hold 16).
 MAX_AMOUNT = Decimal(10) ** (15 - DECIMAL_PLACES) - Decimal("0.01")
 OUT_OF_RANGE = f"Give an amount of at most {MAX_AMOUNT:,}."
+
+
+# The smallest stored amount: every amount column has DECIMAL_PLACES decimals.
+CENT = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
+class AmountSum(Sum):
+    """The sum of amount columns, read back to the cent on every database: SQLite sums decimals as floats, and
+    cents that add up to 123464.00 came back as 123464.000000001."""
+
+    output_field = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
+
+    def get_db_converters(self, connection):
+        return [*super().get_db_converters(connection), _to_the_cent]
+
+
+def _to_the_cent(value, expression, connection):
+    return None if value is None else Decimal(value).quantize(CENT)
 
 
 def validate_amount(value) -> None:
