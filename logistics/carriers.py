@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 from djmoney.money import Money
+
+from hubs.kernel.money import round_money
 
 
 class CarrierNotSupported(Exception):
@@ -79,7 +81,7 @@ class SimulatedCarrier(Carrier):
     def rates(self, *, origin: str, destination: str, chargeable_kg: Decimal, currency: str) -> list[Rate]:
         # A route's price a kilogram is drawn from its name, so that it is the same in every process and run.
         per_kg = Decimal(20 + int(hashlib.sha256(f"{origin}{destination}".encode()).hexdigest()[:4], 16) % 30) / 10
-        cost = (Decimal(35) + per_kg * chargeable_kg).quantize(Decimal("0.01"))
+        cost = round_money(Decimal(35) + per_kg * chargeable_kg, currency)
         return [Rate("economy", Money(cost, currency), 7), Rate("express", Money(cost * 2, currency), 3)]
 
     def book(self, *, key: str, request: dict) -> Booking:
@@ -88,21 +90,17 @@ class SimulatedCarrier(Carrier):
         behaviour = settings.SIMULATED_CARRIER
         if random.random() < behaviour.get("failure_rate", 0):
             raise CarrierRefused("The simulated carrier is unavailable.")
-        made = SimulatedCarrierBooking.objects.filter(key=key).first()
-        if made is None:
-            houses = {shipment["reference"]: _waybill() for shipment in request.get("shipments", [])}
-            response = {"waybill": _waybill(), "status": "booked", "shipments": houses}
-            try:
-                with transaction.atomic():
-                    made = SimulatedCarrierBooking.objects.create(
-                        key=key, waybill=response["waybill"], request=request, response=response
-                    )
-                    SimulatedCarrierBooking.objects.bulk_create(  # each shipment's own, to be tracked by
-                        SimulatedCarrierBooking(key=f"{key}/{ref}", waybill=house, request=request, response={})
-                        for ref, house in houses.items()
-                    )
-            except IntegrityError:  # booked meanwhile by a concurrent call with the same key
-                made = SimulatedCarrierBooking.objects.get(key=key)
+        houses = {shipment["reference"]: _waybill() for shipment in request.get("shipments", [])}
+        response = {"waybill": _waybill(), "status": "booked", "shipments": houses}
+        with transaction.atomic():  # a concurrent booking of the key makes this one find it
+            made, new = SimulatedCarrierBooking.objects.get_or_create(
+                key=key, defaults={"waybill": response["waybill"], "request": request, "response": response}
+            )
+            if new:  # each shipment's own booking, to be tracked by
+                SimulatedCarrierBooking.objects.bulk_create(
+                    SimulatedCarrierBooking(key=f"{key}/{ref}", waybill=house, request=request, response={})
+                    for ref, house in houses.items()
+                )
         if random.random() < behaviour.get("timeout_rate", 0):
             raise CarrierTimeout(key)  # booked, but the answer is lost
         return Booking(made.waybill, made.response["shipments"], request, made.response)

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from hubs.kernel.audit import verb
+from hubs.kernel.audit import transition_verbs, verb
 from hubs.kernel.ids import PublicIdField
 from hubs.kernel.money import money_field
 from hubs.kernel.transitions import StateMachine
@@ -64,7 +64,7 @@ class DepartureStatus(models.TextChoices):
     CLOSED = "closed", "Closed at cut-off"
 
 
-verb("departure.closed", "Departure {departure} closed at cut-off")
+transition_verbs("departure", {"closed": "Departure {departure} closed at cut-off"})
 CONSIGNMENT_BOOKED = verb("consignment.booked", "Consignment {consignment} booked with the carrier")
 
 
@@ -180,15 +180,17 @@ class ShipmentStatus(models.TextChoices):
     RETURNED = "returned", "Returned"
 
 
-for _status, _sentence in [
-    ("booked", "Shipment booked with the carrier"),
-    ("in_transit", "Shipment in transit"),
-    ("delivered", "Shipment delivered"),
-    ("lost", "Shipment lost"),
-    ("damaged", "Shipment damaged"),
-    ("returned", "Shipment returned"),
-]:
-    verb(f"shipment.{_status}", _sentence)
+transition_verbs(
+    "shipment",
+    {
+        "booked": "Shipment booked with the carrier",
+        "in_transit": "Shipment in transit",
+        "delivered": "Shipment delivered",
+        "lost": "Shipment lost",
+        "damaged": "Shipment damaged",
+        "returned": "Shipment returned",
+    },
+)
 
 
 class Shipment(StateMachine, models.Model):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 CM3_PER_M3 = Decimal(1_000_000)
+_TINY = Decimal("1e-9")  # a volume no parcel has: the density of a flat one stays finite
 
 
 def volume_m3(length_cm: Decimal, width_cm: Decimal, height_cm: Decimal) -> Decimal:
@@ -54,6 +55,30 @@ def lower_bound(items: Sequence[Item], max_weight_kg: Decimal, max_volume_m3: De
     return max(math.ceil(weight / max_weight_kg), math.ceil(volume / max_volume_m3))
 
 
+class _Load:
+    """A unit being filled: its items and their totals, against the unit's limits."""
+
+    def __init__(self, max_weight_kg: Decimal, max_volume_m3: Decimal):
+        self.max_weight_kg, self.max_volume_m3 = max_weight_kg, max_volume_m3
+        self.items: list[Item] = []
+        self.weight_kg, self.volume_m3 = Decimal(0), Decimal(0)
+
+    def fits(self, item: Item) -> bool:
+        return (
+            self.weight_kg + item.weight_kg <= self.max_weight_kg
+            and self.volume_m3 + item.volume_m3 <= self.max_volume_m3
+        )
+
+    def add(self, item: Item) -> None:
+        self.items.append(item)
+        self.weight_kg += item.weight_kg
+        self.volume_m3 += item.volume_m3
+
+    @property
+    def fuller_by_weight(self) -> bool:
+        return self.weight_kg * self.max_volume_m3 >= self.volume_m3 * self.max_weight_kg
+
+
 def pack(
     items: Sequence[Item], max_weight_kg: Decimal, max_volume_m3: Decimal, max_units: int | None = None
 ) -> tuple[list[list[Item]], list[Item]]:
@@ -65,43 +90,30 @@ def pack(
     limits together instead of wasting its volume on books or its weight on foam. When neither end fits, the
     unit is closed; what is left at the end goes, first fit, into any unit with room.
     """
-    too_big = [item for item in items if item.weight_kg > max_weight_kg or item.volume_m3 > max_volume_m3]
+    empty = _Load(max_weight_kg, max_volume_m3)
+    too_big = [item for item in items if not empty.fits(item)]
     by_density = deque(
         sorted(
-            (item for item in items if item.weight_kg <= max_weight_kg and item.volume_m3 <= max_volume_m3),
+            (item for item in items if empty.fits(item)),
             key=lambda item: item.weight_kg * max_volume_m3 / max(item.volume_m3 * max_weight_kg, _TINY),
         )
     )
-    units: list[list[Item]] = []
-    loads: list[list[Decimal]] = []  # each unit's [weight, volume]
-    while by_density and (max_units is None or len(units) < max_units):
-        unit, load = [], [Decimal(0), Decimal(0)]
+    loads: list[_Load] = []
+    while by_density and (max_units is None or len(loads) < max_units):
+        load = _Load(max_weight_kg, max_volume_m3)
         while by_density:
-            fuller_by_weight = load[0] * max_volume_m3 >= load[1] * max_weight_kg
-            ends = (by_density.popleft, by_density.pop) if fuller_by_weight else (by_density.pop, by_density.popleft)
-            peeks = (0, -1) if fuller_by_weight else (-1, 0)
-            for take, peek in zip(ends, peeks, strict=True):
-                item = by_density[peek]
-                if load[0] + item.weight_kg <= max_weight_kg and load[1] + item.volume_m3 <= max_volume_m3:
-                    unit.append(take())
-                    load[0] += item.weight_kg
-                    load[1] += item.volume_m3
-                    break
-            else:
+            light_first = ((by_density.popleft, 0), (by_density.pop, -1))
+            takes = light_first if load.fuller_by_weight else light_first[::-1]
+            taken = next((take for take, end in takes if load.fits(by_density[end])), None)
+            if taken is None:
                 break  # neither end fits: this unit is full
-        units.append(unit)
+            load.add(taken())
         loads.append(load)
     left_over = []
     for item in by_density:
-        for unit, load in zip(units, loads, strict=True):
-            if load[0] + item.weight_kg <= max_weight_kg and load[1] + item.volume_m3 <= max_volume_m3:
-                unit.append(item)
-                load[0] += item.weight_kg
-                load[1] += item.volume_m3
-                break
-        else:
+        room = next((load for load in loads if load.fits(item)), None)
+        if room is None:
             left_over.append(item)
-    return units, too_big + left_over
-
-
-_TINY = Decimal("1e-9")
+        else:
+            room.add(item)
+    return [load.items for load in loads], too_big + left_over

@@ -68,8 +68,7 @@ def shipping_rates(
 ) -> tuple[Decimal, list[Rate]]:
     """A parcel's chargeable weight by `mode` between two active hubs (by code), and the carrier's rates for it."""
     measures = _measures(weight_kg, length_cm, width_cm, height_cm)
-    hubs = {hub.code: hub for hub in Hub.objects.filter(code__in=[origin, destination], active=True)}
-    if origin == destination or len(hubs) != 2:
+    if origin == destination or Hub.objects.filter(code__in=[origin, destination], active=True).count() != 2:
         raise DomainError(f"No route from {origin} to {destination}: two different active hubs.", code="unknown_route")
     rule = ModeRule.objects.get(mode=mode)
     chargeable = chargeable_weight(**measures, divisor_cm3_per_kg=rule.volumetric_divisor, step_kg=rule.step_kg)
@@ -282,7 +281,9 @@ def consignment_book(*, consignment: Consignment) -> Consignment:
         audit_event_record(actor=None, verb=CONSIGNMENT_BOOKED, target=consignment, data={"waybill": booked.waybill})
         for shipment, sent in zip(unbooked, request["shipments"], strict=True):
             shipment.carrier, shipment.waybill = chosen.name, booked.shipment_waybills[shipment.public_id]
-            shipment.booking = {"consignment": consignment.public_id, "request": sent, "response": booked.response}
+            # Its own part of the answer only: the consignment's names other sellers' shipments.
+            answer = {"shipments": {shipment.public_id: shipment.waybill}}
+            shipment.booking = {"consignment": consignment.public_id, "request": sent, "response": answer}
             shipment.save(update_fields=["carrier", "waybill", "booking"])
             transition(shipment, ShipmentStatus.BOOKED, actor=None, data={"waybill": shipment.waybill})
     return consignment

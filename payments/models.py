@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from djmoney.money import Money
 
-from hubs.kernel.audit import verb
+from hubs.kernel.audit import transition_verbs, verb
 from hubs.kernel.ids import PublicIdField
 from hubs.kernel.money import DECIMAL_PLACES, MAX_DIGITS, money_field
 from hubs.kernel.transitions import StateMachine
@@ -115,8 +115,7 @@ class TransactionStatus(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
-for _status, _sentence in [("posted", "Posted by {actor}"), ("voided", "Voided by {actor}")]:
-    verb(f"ledger_transaction.{_status}", _sentence)
+transition_verbs("ledger_transaction", {"posted": "Posted by {actor}", "voided": "Voided by {actor}"})
 
 
 class LedgerTransaction(StateMachine, models.Model):
@@ -176,12 +175,14 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
-for _status, _sentence in [
-    ("captured", "Payment captured into escrow"),
-    ("declined", "Payment declined by the provider"),
-    ("refunded", "Payment refunded to the buyer by {actor}"),
-]:
-    verb(f"payment.{_status}", _sentence)
+transition_verbs(
+    "payment",
+    {
+        "captured": "Payment captured into escrow",
+        "declined": "Payment declined by the provider",
+        "refunded": "Payment refunded to the buyer by {actor}",
+    },
+)
 
 
 class Payment(StateMachine, models.Model):
@@ -386,12 +387,14 @@ class Tranche(StateMachine, models.Model):
         return self.payout.order.public_id
 
 
-for _status, _sentence in [
-    ("sending", "Tranche sent to the bank rail"),
-    ("settled", "Tranche settled"),
-    ("scheduled", "Tranche scheduled again: {reason}"),
-]:
-    verb(f"tranche.{_status}", _sentence)
+transition_verbs(
+    "tranche",
+    {
+        "sending": "Tranche sent to the bank rail",
+        "settled": "Tranche settled",
+        "scheduled": "Tranche scheduled again: {reason}",
+    },
+)
 
 
 class SimulatedRailTransfer(models.Model):

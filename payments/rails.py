@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 from djmoney.money import Money
@@ -58,16 +57,10 @@ class SimulatedRail(BankRail):
         time.sleep(behaviour.get("latency_seconds", 0))
         if random.random() < behaviour.get("failure_rate", 0):
             raise RailRefused("The simulated rail is unavailable.")
-        made = SimulatedRailTransfer.objects.filter(key=key).first()
-        duplicate = made is not None
-        if made is None:
-            try:
-                with transaction.atomic():
-                    made = SimulatedRailTransfer.objects.create(
-                        key=key, ref=f"sim_tr_{get_random_string(16)}", amount=amount, beneficiary=beneficiary
-                    )
-            except IntegrityError:  # made meanwhile by a concurrent call with the same key
-                made, duplicate = SimulatedRailTransfer.objects.get(key=key), True
+        made, new = SimulatedRailTransfer.objects.get_or_create(  # a concurrent call with the key finds it made
+            key=key, defaults={"ref": f"sim_tr_{get_random_string(16)}", "amount": amount, "beneficiary": beneficiary}
+        )
+        duplicate = not new
         if random.random() < behaviour.get("timeout_rate", 0):
             raise RailTimeout(key)  # made, but the answer is lost
         return Ack(ref=made.ref, amount=made.amount, duplicate=duplicate)

@@ -19,6 +19,12 @@ def verb(name: str, sentence: str) -> str:
     return name
 
 
+def transition_verbs(audit_name: str, sentences: dict[str, str]) -> None:
+    """Declare the verbs of a state machine's moves (`<audit_name>.<state>`), each with its sentence."""
+    for state, sentence in sentences.items():
+        verb(f"{audit_name}.{state}", sentence)
+
+
 class _Blank(dict):
     def __missing__(self, key):
         return "…"

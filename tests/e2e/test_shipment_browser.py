@@ -2,15 +2,13 @@
 consignment's cost, and its label downloaded as a PDF holding the waybill."""
 
 import io
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from hubs.scoping import actor_for
 from logistics.models import Consignment, Shipment
-from logistics.services import consignment_book, departure_close, parcel_receive
+from logistics.services import consignment_book, departure_close
 from tests.e2e.test_login import log_in
 from tests.e2e.test_portal_mobile import WIDTH, Walk, phone  # noqa: F401 (fixture)
 from tests.logistics.conftest import (  # noqa: F401 (fixtures)
@@ -19,6 +17,7 @@ from tests.logistics.conftest import (  # noqa: F401 (fixtures)
     hkg,
     mys,
     place_order,
+    receive,
     reference_units,
     released_order,
     rules,
@@ -31,14 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_a_seller_follows_its_shipment_and_downloads_its_label(phone, reference_units, released_order, departure, hkg):  # noqa: F811
     # given an order's parcel received, packed at its departure's cut-off and booked with the carrier
     order = released_order()
-    parcel_receive(
-        actor=actor_for(hkg.officer.user),
-        order=order,
-        weight_kg=Decimal(14),
-        length_cm=Decimal(30),
-        width_cm=Decimal(45),
-        height_cm=Decimal(65),
-    )
+    receive(hkg, order)
     departure_close(departure=departure(units=1))
     consignment_book(consignment=Consignment.objects.get())
     shipment = Shipment.objects.get(order=order)

@@ -1,14 +1,10 @@
 """Consolidation through a real worker process: a departure closes at its cut-off and its consignment is booked
 with the carrier once, though the closing task is sent twice."""
 
-from decimal import Decimal
-
 import pytest
 
 from hubs.models import AuditEvent
-from hubs.scoping import actor_for
 from logistics.models import Consignment, DepartureStatus, SimulatedCarrierBooking
-from logistics.services import parcel_receive
 from logistics.tasks import departures_close_due_task
 from tests.integration.conftest import wait_for
 from tests.logistics.conftest import (  # noqa: F401 (fixtures)
@@ -17,6 +13,7 @@ from tests.logistics.conftest import (  # noqa: F401 (fixtures)
     hkg,
     mys,
     place_order,
+    receive,
     reference_units,
     released_order,
     rules,
@@ -35,14 +32,7 @@ def test_a_departure_closes_at_its_cut_off_and_books_once_though_closed_twice(
 ):
     order = released_order()
     for _ in range(3):
-        parcel_receive(
-            actor=actor_for(hkg.officer.user),
-            order=order,
-            weight_kg=Decimal(14),
-            length_cm=Decimal(30),
-            width_cm=Decimal(45),
-            height_cm=Decimal(65),
-        )
+        receive(hkg, order)
     flight = departure(units=1)  # its cut-off: now
 
     departures_close_due_task.delay()

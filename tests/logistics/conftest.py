@@ -8,10 +8,19 @@ from djmoney.money import Money
 from hubs.scoping import actor_for
 from logistics.models import Departure, ModeRule, UnitType
 from logistics.reference_units import load_reference_units
+from logistics.services import parcel_receive
 from payments.services import payment_start
 from tests.payments.conftest import committed, place_order  # noqa: F401 (fixtures)
 from tests.trade.conftest import hgh, hkg, mys, rules, yiw  # noqa: F401 (fixtures)
 from trade.services import order_declare, order_release
+
+# The reference facts' carton (§2.1): 30 × 45 × 65 cm and 14 kg, charged at 15 kg by air.
+CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
+
+
+def receive(tenant, order, **measures):
+    """A parcel of `order` received by `tenant`'s officer at its origin hub: the carton, unless told otherwise."""
+    return parcel_receive(actor=actor_for(tenant.officer.user), order=order, **{**CARTON, **measures})
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@ departures and consignments with their manifests; nobody else sees them."""
 
 from decimal import Decimal
 
-from hubs.scoping import actor_for
-from logistics.services import departure_close, parcel_receive
+from logistics.services import departure_close
+from tests.logistics.conftest import receive
 from tests.tenants import session_client
-
-CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
 
 
 def test_sellers_read_their_parcels_and_officers_the_consignments(released_order, departure, hkg, hgh, mys):
     order = released_order()
-    parcels = [parcel_receive(actor=actor_for(hkg.officer.user), order=order, **CARTON) for _ in range(3)]
+    parcels = [receive(hkg, order) for _ in range(3)]
     flight = departure(units=1)
     departure_close(departure=flight)
 

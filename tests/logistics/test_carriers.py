@@ -9,13 +9,11 @@ from django.test import override_settings
 from djmoney.money import Money
 
 from hubs.models import AuditEvent
-from hubs.scoping import actor_for
 from logistics.carriers import Carrier, CarrierNotSupported, SimulatedCarrier
 from logistics.models import Consignment, SimulatedCarrierBooking
-from logistics.services import consignment_book, departure_close, parcel_receive
+from logistics.services import consignment_book, departure_close
 from logistics.tasks import consignment_book_task, departures_close_due_task
-
-CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
+from tests.logistics.conftest import receive
 
 
 def test_rates_are_decimal_money_the_same_every_time_and_what_a_carrier_lacks_is_said():
@@ -37,7 +35,7 @@ def closed(released_order, departure, hkg, committed):
     """A departure closed with two parcels in one consignment; the booking it sends not yet run."""
     order = released_order()
     for _ in range(2):
-        parcel_receive(actor=actor_for(hkg.officer.user), order=order, **CARTON)
+        receive(hkg, order)
     flight = departure(units=1)
     departure_close(departure=flight)
     return Consignment.objects.get(departure=flight)
@@ -72,7 +70,7 @@ def test_a_lost_answer_or_a_refusal_is_booked_by_the_sweep_once(closed, fault):
 
 def test_closing_sends_the_booking(released_order, departure, hkg, committed):
     order = released_order()
-    parcel_receive(actor=actor_for(hkg.officer.user), order=order, **CARTON)
+    receive(hkg, order)
     flight = departure(units=1)
     with committed():
         departures_close_due_task()

@@ -17,13 +17,8 @@ from hubs.scoping import actor_for
 from logistics.models import Consignment, DepartureStatus, Parcel, UnitType
 from logistics.services import departure_close, departure_schedule, parcel_receive
 from logistics.tasks import departures_close_due_task
+from tests.logistics.conftest import CARTON, receive
 from trade.services import order_cancel
-
-CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
-
-
-def receive(tenant, order, **measures):
-    return parcel_receive(actor=actor_for(tenant.officer.user), order=order, **{**CARTON, **measures})
 
 
 @pytest.mark.parametrize(

@@ -8,17 +8,15 @@ import io
 import os
 import shutil
 import subprocess
-from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
-from hubs.scoping import actor_for
 from logistics.models import Consignment, Shipment, ShipmentDocument
-from logistics.services import consignment_book, departure_close, parcel_receive
+from logistics.services import consignment_book, departure_close
+from tests.logistics.conftest import receive
 from tests.tenants import session_client
 
-CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
 SELLER = "香港藤器有限公司 Hong Kong Rattan Co."
 BUYER = "李伟 Encik Ahmad bin Abdullah"
 
@@ -32,7 +30,7 @@ def shipment(released_order, departure, hkg):
     order.buyer.address_line1 = "杭州市文三路1号 Jalan Ampang"
     order.buyer.save(update_fields=["name", "address_line1"])
     for _ in range(2):
-        parcel_receive(actor=actor_for(hkg.officer.user), order=order, **CARTON)
+        receive(hkg, order)
     return Shipment.objects.get(order=order)
 
 

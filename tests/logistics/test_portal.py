@@ -3,22 +3,14 @@ its documents are refused with the reason; another seller sees none of them."""
 
 from decimal import Decimal
 
-from hubs.scoping import actor_for
 from logistics.models import Shipment
-from logistics.services import parcel_receive
+from tests.logistics.conftest import receive
 from tests.tenants import session_client
 
 
 def test_a_seller_reads_its_shipments_and_is_told_why_a_label_is_not_ready(released_order, hkg, mys):
     order = released_order()
-    parcel = parcel_receive(
-        actor=actor_for(hkg.officer.user),
-        order=order,
-        weight_kg=Decimal(2),
-        length_cm=Decimal(20),
-        width_cm=Decimal(20),
-        height_cm=Decimal(20),
-    )
+    parcel = receive(hkg, order, weight_kg=Decimal(2))
     shipment = Shipment.objects.get(order=order)
     seller = session_client(hkg.seller_admin)
     assert shipment.public_id in seller.get("/shipments/").content.decode()

@@ -4,21 +4,18 @@ shipment along its states; a forged, stale, replayed or unknown one changes noth
 
 import time
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from hubs.scoping import actor_for
 from logistics.models import Consignment, Shipment, ShipmentStatus, SimulatedCarrierBooking, TrackingEvent
-from logistics.services import consignment_book, departure_close, parcel_receive, shipment_track
+from logistics.services import consignment_book, departure_close, shipment_track
 from logistics.tasks import shipments_track_task
+from tests.logistics.conftest import receive
 from tests.tenants import session_client
 from tests.webhooks import post_signed
-
-CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
 
 
 def track(client, event, secret=None, at=None):
@@ -31,7 +28,7 @@ def booked(released_order, departure, hkg):
     """An order's two parcels received, their departure closed and its consignment booked: the shipment's."""
     order = released_order()
     for _ in range(2):
-        parcel_receive(actor=actor_for(hkg.officer.user), order=order, **CARTON)
+        receive(hkg, order)
     flight = departure(units=1)
     departure_close(departure=flight)
     consignment_book(consignment=Consignment.objects.get(departure=flight))
