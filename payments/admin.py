@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from hubs.admin import ConsoleMixin, ReadOnly, TenantAdmin
@@ -16,14 +17,21 @@ class LedgerAdmin(ReadOnly, TenantAdmin):
 
 @admin.register(Account)
 class AccountAdmin(LedgerAdmin):
-    list_display = ["__str__", "kind", "currency", "balance", "pending"]
+    """Accounts in the officer's hub (its tax account among them), each with a link to its statement."""
+
+    list_display = ["__str__", "kind", "currency", "balance", "pending", "statement"]
     list_filter = ["kind", "currency"]
     list_select_related = ["company", "hub"]
+
+    @admin.display(description="Statement")
+    def statement(self, account):
+        url = reverse("admin:payments_posting_changelist")
+        return format_html('<a href="{}?account={}">Postings</a>', url, account.pk)
 
 
 @admin.register(Posting)
 class PostingAdmin(LedgerAdmin):
-    """An account's statement: filter by account."""
+    """An account's statement (`?account=<id>`, linked from the accounts), newest first."""
 
     list_display = ["id", "created_at", "account", "side", "amount", "transaction", "order_ref"]
     list_filter = ["side", "account__kind"]

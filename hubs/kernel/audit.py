@@ -5,6 +5,8 @@ Verbs are declared once, with the sentence a timeline shows for them (`verb`). E
 updated or deleted: the ORM has no service for it, and on PostgreSQL a trigger refuses it.
 """
 
+import functools
+
 from django.contrib.contenttypes.models import ContentType
 
 from hubs.scoping import tenant_lookups
@@ -51,6 +53,25 @@ def _follow(obj, lookup):
         if obj is None:
             return None
     return obj
+
+
+@functools.cache
+def tenant_paths(model) -> tuple[str, ...]:
+    """The model's tenant lookups that follow foreign keys forward (`select_related` reads them with the row)."""
+    paths = []
+    for lookup in (*tenant_lookups(model, "tenant_company"), *tenant_lookups(model, "tenant_hub")):
+        if lookup == "id":
+            continue
+        current, forward = model, True
+        for part in lookup.split("__"):
+            field = current._meta.get_field(part)
+            if not (field.many_to_one or field.one_to_one) or field.auto_created:
+                forward = False
+                break
+            current = field.related_model
+        if forward:
+            paths.append(lookup)
+    return tuple(paths)
 
 
 def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict | None = None, hubs=()):

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from hubs.kernel.audit import audit_event_record
+from hubs.kernel.audit import audit_event_record, tenant_paths
 from hubs.kernel.background import enqueue_on_commit
 from hubs.kernel.errors import DomainError
 
@@ -61,7 +61,10 @@ def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, th
     """
     model = type(obj)
     with transaction.atomic():
-        obj = model.objects.select_for_update(of=("self",)).get(pk=obj.pk)
+        rows = model.objects.select_for_update(of=("self",))
+        if paths := tenant_paths(model):  # what its audit event is filed under, read in the locking query
+            rows = rows.select_related(*paths)
+        obj = rows.get(pk=obj.pk)
         current = obj.state
         if not obj.can_become(to):
             already = current == to

@@ -179,3 +179,15 @@ def test_the_sweeper_finishes_what_lost_messages_left_undone(lagos, yiw):
     assert order.payout.tranches.count() == 20
     assert LedgerTransaction.objects.filter(order_ref=order.public_id).count() == 4  # capture, release, duties, fx
     assert reconcile() == []
+
+
+def test_the_officer_reads_the_hub_tax_account_statement_in_the_console(delivered, lagos):
+    client = session_client(lagos.officer)
+    accounts = client.get("/admin/payments/account/").content.decode()
+    tax = Account.objects.get(kind=AccountKind.HUB_TAX, hub=lagos.hub)
+    assert f"/admin/payments/posting/?account={tax.pk}" in accounts
+    statement = client.get(f"/admin/payments/posting/?account={tax.pk}")
+    assert statement.status_code == 200
+    assert list(statement.context["cl"].result_list.values_list("transaction__key", flat=True)) == [
+        f"duties:{delivered.public_id}"
+    ]
