@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "customs",
     "payments",
     "logistics",
+    "ewtp.apps.JourneyConfig",  # last: the order's journey wires the apps' steps together
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,8 @@ SIMULATED_CARRIER = {
     "failure_rate": env.float("SIMULATED_CARRIER_FAILURE_RATE", default=0.0),
     "timeout_rate": env.float("SIMULATED_CARRIER_TIMEOUT_RATE", default=0.0),
 }
+# Customs: the largest document an SME may send to answer a hold.
+CUSTOMS_DOCUMENT_MAX_BYTES = env.int("CUSTOMS_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
 # Payouts go through a bank rail (a dotted class path). The simulated one fails, times out and takes its time as
 # told here (shares of the calls, seconds), so that a demo or a soak test can watch payouts recover.
 BANK_RAIL = env.str("BANK_RAIL", default="payments.rails.SimulatedRail")
@@ -304,6 +307,8 @@ CELERY_BEAT_SCHEDULE = {
     "tranches-due": {"task": "payments.tasks.tranches_due_task", "schedule": 60},
     # Consolidation: departures closed at their cut-off, their parcels packed.
     "departures-close": {"task": "logistics.tasks.departures_close_due_task", "schedule": 60},
+    # The journey: orders a lost message left between two steps, sent on.
+    "journey-sweep": {"task": "ewtp.lifecycle.journey_sweep_task", "schedule": 60},
     # Tracking: each shipment on its way asked of the carrier, besides what its webhook brings.
     "shipments-track": {"task": "logistics.tasks.shipments_track_task", "schedule": 15 * 60},
     # The books proven every night at 02:00 UTC; what differs is shown in the console.

@@ -24,13 +24,16 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "order", "amount", "status", "method", "provider", "decline_reason", "created_at"]
+        fields = ["id", "order", "amount", "payer_name", "status", "method", "provider", "decline_reason", "created_at"]
         read_only_fields = fields
 
 
 class PaymentInputSerializer(serializers.Serializer):
     order = serializers.CharField(help_text="The id of a placed order of yours.")
     method = serializers.CharField(max_length=64, help_text="The provider's token of the buyer's payment method.")
+    payer_name = serializers.CharField(
+        max_length=200, required=False, default="", help_text="Who pays, when not the buyer (customs checks it)."
+    )
 
 
 class PaymentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -52,7 +55,9 @@ class PaymentViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         order = orders_for(actor).filter(public_id=data.validated_data["order"]).first()
         if order is None:
             raise DomainError(f"No order {data.validated_data['order']}.", code="not_found", attr="order")
-        payment = payment_start(actor=actor, order=order, method=data.validated_data["method"])
+        payment = payment_start(
+            actor=actor, order=order, method=data.validated_data["method"], payer_name=data.validated_data["payer_name"]
+        )
         return Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
 
 

@@ -194,6 +194,7 @@ class Payment(StateMachine, models.Model):
     public_id = PublicIdField(prefix="PAY")
     order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
+    payer_name = models.CharField(max_length=200, blank=True, help_text="Who paid: customs check it is the buyer.")
     method = models.CharField(max_length=64, help_text="The provider's token of the buyer's payment method.")
     provider = models.CharField(max_length=32)
     provider_ref = models.CharField(max_length=100, blank=True, help_text="The provider's id of the charge.")

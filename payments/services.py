@@ -320,8 +320,9 @@ def _escrow(currency: str) -> Account:
     return platform_account(AccountKind.ESCROW, currency)
 
 
-def payment_start(*, actor, order: Order, method: str) -> Payment:
-    """Charge the buyer the order's total (the quote's, in the destination hub's currency) through the provider.
+def payment_start(*, actor, order: Order, method: str, payer_name: str = "") -> Payment:
+    """Charge the buyer the order's total (the quote's, in the destination hub's currency) through the provider;
+    the payer is the buyer unless `payer_name` says otherwise (import customs then hold the order).
 
     The charge is captured into escrow at once, declined, or pending until the provider confirms it (its webhook,
     or the sweeper looking it up). The provider is called outside any transaction: no row stays locked across it.
@@ -342,7 +343,13 @@ def payment_start(*, actor, order: Order, method: str) -> Payment:
                 code="payment_in_progress",
                 attr="order",
             )
-        payment = Payment.objects.create(order=order, amount=order.total, method=method, provider=provider.name)
+        payment = Payment.objects.create(
+            order=order,
+            amount=order.total,
+            payer_name=payer_name.strip() or order.buyer.name,
+            method=method,
+            provider=provider.name,
+        )
     try:
         charge = provider.charge(key=payment.public_id, amount=payment.amount, method=method)
     except ProviderTimeout:

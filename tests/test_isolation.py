@@ -21,6 +21,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote as admin_quote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import RequestFactory, override_settings
 from django.urls import URLResolver, get_resolver, reverse
@@ -29,6 +30,8 @@ from django.utils.module_loading import autodiscover_modules
 from djmoney.money import Money
 from rest_framework.routers import Route
 
+from customs.models import Direction, Lane, RiskRule, RiskRuleKind
+from customs.services import declaration_answer, declaration_decide, declaration_file
 from ewtp.api import router
 from hubs.admin import TenantAdmin
 from hubs.consumers import consumer_hash
@@ -167,8 +170,8 @@ class World:
 
 def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
-    order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, a
-    second order paid out in tranches with its parcel in a departure's consignment and its shipment tracked, and
+    order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, its
+    export declaration held and answered with a document under HKG's risk rule, a second order paid out in tranches with its parcel in a departure's consignment and its shipment tracked, and
     the audit events all of that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
@@ -190,6 +193,14 @@ def build_victim():
     )
     payment_start(actor=actor_for(hkg.seller_admin.user), order=order, method="sim_ok")  # escrow, seller's share
     duties_to_hub(order=order)  # the hub's tax account
+    # Its export declaration, sent to the document check by HKG's rule, held and answered with a document.
+    RiskRule.objects.create(hub=hkg.hub, kind=RiskRuleKind.RANDOM, lane=Lane.YELLOW, threshold=Decimal(1))
+    held = declaration_file(order=order, direction=Direction.EXPORT)
+    held = declaration_decide(
+        actor=actor_for(hkg.officer.user), declaration=held, decision="hold", reason="Check", documents="Invoice"
+    )
+    invoice = SimpleUploadedFile("invoice.pdf", b"%PDF-1.7 victim invoice", content_type="application/pdf")
+    declaration_answer(actor=actor_for(hkg.seller_admin.user), declaration=held, files=[invoice])
     # A second order, delivered and paid out to Hong Kong in tranches.
     Corridor.objects.create(from_country="CN", to_country="HK", currency="CNY", per_transfer_cap=Decimal("100"))
     delivered = order_place(actor=actor_for(hkg.seller_admin.user), quote=quote_listing(hkg, hgh, listing), buyer=BUYER)

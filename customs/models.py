@@ -1,0 +1,192 @@
+"""Customs: an order's export declaration at its origin hub and import declaration at its destination hub, each
+scored into a risk lane by the hub's own rules (data an officer edits) and decided by the platform (green) or an
+officer (yellow: documents; red: inspection). An SME answers a hold with documents, kept with their checksum."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from hubs.kernel.audit import transition_verbs, verb
+from hubs.kernel.ids import PublicIdField
+from hubs.kernel.money import money_field
+from hubs.kernel.transitions import StateMachine
+from hubs.models import Hub
+from hubs.scoping import TenantQuerySet
+
+
+class Direction(models.TextChoices):
+    EXPORT = "export", "Export"
+    IMPORT = "import", "Import"
+
+
+class Procedure(models.TextChoices):
+    """The customs procedure (China's supervision codes; Malaysia's and others' by name)."""
+
+    GENERAL_TRADE = "0110", "0110 General trade"
+    CBEC_DIRECT = "9610", "9610 CBEC direct mail"
+    CBEC_BONDED = "1210", "1210 Bonded CBEC"
+    CBEC_B2B = "9710", "9710 CBEC B2B direct export"
+    CBEC_OVERSEAS_WAREHOUSE = "9810", "9810 B2B export to an overseas warehouse"
+    MARKET_PROCUREMENT = "1039", "1039 Market procurement"
+    LOW_VALUE_GOODS = "lvg", "Low-value goods (LVG)"
+    GENERAL = "general", "General"
+
+
+class Lane(models.TextChoices):
+    """ASYCUDA's selectivity lanes, in the order of their severity."""
+
+    GREEN = "green", "Green: released at once"
+    YELLOW = "yellow", "Yellow: document check"
+    RED = "red", "Red: physical inspection"
+
+
+LANE_ORDER = [Lane.GREEN, Lane.YELLOW, Lane.RED]
+
+
+class DeclarationStatus(models.TextChoices):
+    FILED = "filed", "Filed"
+    HELD = "held", "Held for documents"
+    INSPECTION = "inspection", "Inspection requested"
+    RELEASED = "released", "Released"
+    REJECTED = "rejected", "Rejected"
+
+
+transition_verbs(
+    "declaration",
+    {
+        "filed": "Declaration answered by {actor}, back in review",
+        "held": "Declaration held by {actor}",
+        "inspection": "Inspection requested by {actor}",
+        "released": "Declaration released by {actor}",
+        "rejected": "Declaration rejected by {actor}",
+    },
+)
+DECLARATION_FILED = verb("declaration.lodged", "{direction} declaration {declaration} filed at {hub}: {lane} lane")
+DECLARATION_REROUTED = verb("declaration.rerouted", "Declaration re-routed from {from} to {to} by {actor}")
+DOCUMENT_ATTACHED = verb("declaration.document", "Document {name} attached by {actor}")
+
+S = DeclarationStatus
+
+
+class Declaration(StateMachine, models.Model):
+    """An order's declaration at one hub, in one direction: its procedure, parties and lines with the binding
+    quote's duties and taxes, the lane its hub's risk rules gave it and why, and (import) what the three-document
+    match found differing."""
+
+    public_id = PublicIdField(prefix="DEC")
+    order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, related_name="declarations")
+    direction = models.CharField(max_length=6, choices=Direction.choices)
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="declarations", help_text="Declared at.")
+    procedure = models.CharField(max_length=8, choices=Procedure.choices)
+    parts = models.PositiveSmallIntegerField(
+        default=1, help_text="Customs declarations it is lodged as (market procurement splits above its cap)."
+    )
+    parties = models.JSONField(help_text="Exporter, importer and declarant, as they were when it was filed.")
+    lines = models.JSONField(help_text="[{position, hs_code, description, quantity, value, origin, taxes}]")
+    value = money_field()
+    duties_and_taxes = money_field()
+    lane = models.CharField(max_length=6, choices=Lane.choices)
+    risk = models.JSONField(default=list, help_text="[{rule, lane, why}]: the risk rules it hit.")
+    mismatches = models.JSONField(
+        default=list, help_text="[{field, order, payment, waybill}]: where the three documents differ (import)."
+    )
+    documents_requested = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.FILED)
+    filed_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "order__company"
+    tenant_hub = "hub"
+
+    audit_name = "declaration"
+    TRANSITIONS = {
+        S.FILED: {S.HELD, S.INSPECTION, S.RELEASED, S.REJECTED},
+        S.HELD: {S.FILED, S.INSPECTION, S.RELEASED, S.REJECTED},
+        S.INSPECTION: {S.HELD, S.RELEASED, S.REJECTED},
+    }
+
+    class Meta:
+        ordering = ["-filed_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "direction"], name="one_declaration_per_direction")]
+        indexes = [models.Index(fields=["hub", "status", "filed_at"], name="declaration_queue")]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.get_direction_display().lower()})"
+
+    @property
+    def order_ref(self):
+        return self.order.public_id
+
+    @property
+    def open(self) -> bool:
+        return self.status in (S.FILED, S.HELD, S.INSPECTION)
+
+
+class DeclarationDocument(models.Model):
+    """A document an SME sent to answer a hold: its bytes as uploaded, with their SHA-256."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="documents")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "declaration__order__company"
+    tenant_hub = "declaration__hub"
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class RiskRuleKind(models.TextChoices):
+    LOW_VALUE = "low_value", "Value far below the listing's usual price"
+    RESTRICTED_GOODS = "restricted_goods", "Restricted or permit goods"
+    NEW_SELLER = "new_seller", "New seller"
+    CONSUMER_NEAR_LIMIT = "consumer_near_limit", "Consumer near the annual limit"
+    WEIGHT_MISMATCH = "weight_mismatch", "Weight on the waybill far from the listing's"
+    RANDOM = "random", "Random selection"
+
+
+class RiskRule(models.Model):
+    """One of a hub's selectivity criteria: when it hits a declaration, the declaration goes at least to `lane`.
+
+    `threshold` reads by kind: low value, the share of the listing's price below which a line is suspicious
+    (0.5); new seller, the declarations released for the company at the hub below which it is new (3);
+    consumer near the limit, the share of the annual limit used (0.9); weight mismatch, the relative difference
+    (0.25); random, the rate (0.05). Restricted goods list their HS prefixes."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="risk_rules")
+    kind = models.CharField(max_length=20, choices=RiskRuleKind.choices)
+    direction = models.CharField(max_length=6, choices=Direction.choices, blank=True, help_text="Blank: both.")
+    threshold = models.DecimalField(
+        max_digits=10, decimal_places=4, default=0, validators=[MinValueValidator(0), MaxValueValidator(1000)]
+    )
+    hs_prefixes = models.CharField(
+        max_length=500, blank=True, help_text="Restricted goods: HS prefixes, separated by spaces or commas."
+    )
+    lane = models.CharField(max_length=6, choices=[(Lane.YELLOW, "Yellow"), (Lane.RED, "Red")])
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True, help_text="Why the hub has this rule.")
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = "hub"
+    tenant_company = None
+
+    class Meta:
+        ordering = ["hub", "kind", "pk"]
+
+    def __str__(self):
+        return f"{self.hub.code}: {self.get_kind_display()} → {self.lane}"
+
+    @property
+    def prefixes(self) -> list[str]:
+        return [part for part in self.hs_prefixes.replace(",", " ").split() if part]
