@@ -171,8 +171,9 @@ class World:
 def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
     order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, its
-    export declaration held and answered with a document under HKG's risk rule, a second order paid out in tranches with its parcel in a departure's consignment and its shipment tracked, and
-    the audit events all of that records."""
+    export declaration held and answered with a document under HKG's risk rule, a second order paid out in
+    tranches with its parcel in a departure's consignment and its shipment tracked, and the audit events all of
+    that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
