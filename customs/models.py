@@ -64,6 +64,7 @@ transition_verbs(
 )
 DECLARATION_FILED = verb("declaration.lodged", "{direction} declaration {declaration} filed at {hub}: {lane} lane")
 DECLARATION_REROUTED = verb("declaration.rerouted", "Declaration re-routed from {from} to {to} by {actor}")
+RISK_RULE_CHANGED = verb("risk_rule.changed", "Risk rule {rule} changed by {actor}")
 DOCUMENT_ATTACHED = verb("declaration.document", "Document {name} attached by {actor}")
 
 S = DeclarationStatus

@@ -1,9 +1,9 @@
 """Scoped reads of customs: a declaration is its declaring hub's and its order's seller's; risk rules are their
-hub's. The officers' queue is their hubs' open declarations, the most severe lane first, then the oldest."""
+hub's."""
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from customs.models import LANE_ORDER, Declaration, DeclarationDocument, DeclarationStatus, RiskRule
+from customs.models import LANE_ORDER, Declaration, DeclarationDocument, RiskRule
 from hubs.scoping import restrict, selector_for
 
 
@@ -12,18 +12,13 @@ def declarations_for(actor) -> QuerySet[Declaration]:
     return restrict(Declaration.objects.select_related("order", "hub"), actor)
 
 
-def review_queue_for(actor) -> QuerySet[Declaration]:
-    """The open declarations the actor's hubs must decide: red, then yellow, then green; the oldest first."""
+def in_review_order(rows: QuerySet[Declaration]) -> QuerySet[Declaration]:
+    """Declarations as officers review them: red, then yellow, then green; the oldest first."""
     severity = Case(
         *(When(lane=lane, then=Value(rank)) for rank, lane in enumerate(reversed(LANE_ORDER))),
         output_field=IntegerField(),
     )
-    return (
-        declarations_for(actor)
-        .filter(status__in=[DeclarationStatus.FILED, DeclarationStatus.HELD, DeclarationStatus.INSPECTION])
-        .alias(severity=severity)
-        .order_by("severity", "filed_at", "pk")
-    )
+    return rows.alias(severity=severity).order_by("severity", "filed_at", "pk")
 
 
 @selector_for(DeclarationDocument)

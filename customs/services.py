@@ -15,12 +15,14 @@ from customs.models import (
     DECLARATION_FILED,
     DECLARATION_REROUTED,
     DOCUMENT_ATTACHED,
+    RISK_RULE_CHANGED,
     Declaration,
     DeclarationDocument,
     DeclarationStatus,
     Direction,
     Lane,
     Procedure,
+    RiskRule,
 )
 from customs.risk import score
 from hubs.kernel.audit import audit_event_record
@@ -193,10 +195,9 @@ def _decide(declaration: Declaration, to: str, *, actor, reason: str, documents:
     if to != S.FILED:
         Declaration.objects.filter(pk=declaration.pk).update(decided_at=timezone.now())
     move = ORDER_MOVES.get(to)
-    order = Order.objects.only("status").get(pk=declaration.order_id)
-    held = order.status in (OrderStatus.EXPORT_HELD, OrderStatus.IMPORT_HELD)
+    held = declaration.order.status in (OrderStatus.EXPORT_HELD, OrderStatus.IMPORT_HELD)
     if move is not None and not (move is order_hold and held):  # held for documents, then for inspection
-        move(actor=actor, order=declaration.order, reason=reason)
+        declaration.order = move(actor=actor, order=declaration.order, reason=reason)
     return declaration
 
 
@@ -245,6 +246,22 @@ def declaration_reroute(*, actor, declaration: Declaration, lane: str, reason: s
             actor=actor, verb=DECLARATION_REROUTED, target=declaration, reason=reason, data={"from": before, "to": lane}
         )
     return declaration
+
+
+def risk_rule_save(*, actor, rule: RiskRule, changed: list[str]) -> RiskRule:
+    """Save one of a hub's risk rules (the console's form has checked it), by an officer of that hub, with an audit
+    event naming what changed."""
+    require_role(actor, rule.hub, *OFFICER_ROLES)
+    with transaction.atomic():
+        new = rule.pk is None
+        rule.save()
+        audit_event_record(
+            actor=actor,
+            verb=RISK_RULE_CHANGED,
+            target=rule,
+            data={"rule": str(rule), "changed": {name: str(getattr(rule, name)) for name in changed}, "new": new},
+        )
+    return rule
 
 
 # What an SME may send to answer a hold: the type's first bytes, so that a renamed file is refused.

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("trade.urls")),
     path("", include("payments.urls")),
     path("", include("logistics.urls")),
+    path("", include("customs.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),

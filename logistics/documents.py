@@ -11,6 +11,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
+from hubs.kernel.downloads import download_response
+
 TEMPLATES = {"label": "logistics/label.html", "packing_list": "logistics/packing_list.html"}
 
 
@@ -35,8 +37,8 @@ def render(kind: str, shipment) -> bytes:
 
 
 def pdf_response(document) -> HttpResponse:
-    """A stored document as a PDF download, its SHA-256 in `Repr-Digest` (RFC 9530)."""
-    response = HttpResponse(bytes(document.content), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{document.shipment.waybill}-{document.kind}.pdf"'
-    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(document.sha256)).decode()}:"
-    return response
+    """A stored document as a PDF download."""
+    filename = f"{document.shipment.waybill}-{document.kind}.pdf"
+    return download_response(
+        document.content, content_type="application/pdf", filename=filename, sha256=document.sha256
+    )

@@ -5,6 +5,7 @@ import hashlib
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -56,7 +57,20 @@ def _scope(request):
 
 
 def _fingerprint(request):
-    return hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), request.body])).hexdigest()
+    digest = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), b""]))
+    try:
+        digest.update(request.body)
+    except RawPostDataException:  # a multipart body, streamed into its fields and files (CSRF read it first)
+        form = request._request
+        for name in sorted(form.POST):
+            digest.update(f"{name}={form.POST.getlist(name)}\n".encode())
+        for name in sorted(form.FILES):
+            for upload in form.FILES.getlist(name):
+                digest.update(f"{name}:{upload.name}:{upload.size}\n".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    return digest.hexdigest()
 
 
 def _claim_request(scope, key, fingerprint):

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0003_posting_account_one_index'),
+        ("payments", "0003_posting_account_one_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='payer_name',
-            field=models.CharField(blank=True, help_text='Who paid: customs check it is the buyer.', max_length=200),
+            model_name="payment",
+            name="payer_name",
+            field=models.CharField(blank=True, help_text="Who paid: customs check it is the buyer.", max_length=200),
         ),
     ]

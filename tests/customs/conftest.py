@@ -70,4 +70,3 @@ def journey(place_order, committed, departure, hkg):  # noqa: F811 (fixtures)
 
 def rule(tenant, kind, lane="yellow", **fields):
     return RiskRule.objects.create(hub=tenant.hub, kind=kind, lane=lane, **fields)
-

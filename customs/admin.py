@@ -1,0 +1,210 @@
+"""The officers' customs console: the review queue of their hub (the most severe lane first, then the oldest), a
+declaration's page with its risk reasons, mismatches and the seller's documents, where an officer decides or
+re-routes it; supervisors' queue age and throughput per lane; the hub's risk rules, edited as data."""
+
+import mimetypes
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Min
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from customs.forms import DecisionForm, RerouteForm
+from customs.models import LANE_ORDER, Declaration, DeclarationStatus, Lane, RiskRule
+from customs.selectors import in_review_order
+from customs.services import declaration_decide, declaration_reroute, risk_rule_save
+from hubs.admin import ReadOnly, TenantAdmin
+from hubs.kernel.downloads import download_response
+from hubs.kernel.errors import DomainError
+from hubs.models import OFFICER_ROLES, Hub, Role
+from hubs.scoping import actor_for_request
+
+OPEN = [DeclarationStatus.FILED, DeclarationStatus.HELD, DeclarationStatus.INSPECTION]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The queue by default: the declarations still to decide."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("open", "To decide"), ("decided", "Decided"), ("all", "All")]
+
+    def value(self):
+        return super().value() or "open"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(status__in=OPEN)
+        if self.value() == "decided":
+            return queryset.exclude(status__in=OPEN)
+        return queryset
+
+
+@admin.register(Declaration)
+class DeclarationAdmin(ReadOnly, TenantAdmin):
+    """The review queue: red, then yellow, then green; the oldest first. A declaration's page decides it."""
+
+    list_display = ["public_id", "lane_badge", "age", "status", "direction", "procedure", "order", "hub", "decide"]
+    list_filter = [QueueFilter, "lane", "status", "direction", "procedure"]
+    search_fields = ["public_id", "order__public_id"]
+    list_select_related = ["order", "hub"]
+    exclude = ["parties", "lines", "risk", "mismatches"]
+    change_list_template = "admin/customs/declaration/change_list.html"
+
+    def get_queryset(self, request):
+        return in_review_order(super().get_queryset(request))
+
+    @admin.display(description="Lane", ordering="lane")
+    def lane_badge(self, declaration):
+        return format_html('<span class="lane lane-{}">{}</span>', declaration.lane, declaration.lane.capitalize())
+
+    @admin.display(description="Waiting", ordering="filed_at")
+    def age(self, declaration):
+        if not declaration.open:
+            return "—"
+        minutes = int((timezone.now() - declaration.filed_at).total_seconds() // 60)
+        return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+    @admin.display(description="")
+    def decide(self, declaration):
+        url = reverse("admin:customs_declaration_decide", args=[declaration.pk])
+        return format_html('<a href="{}">{}</a>', url, "Decide…" if declaration.open else "View")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/", view(self.decide_view), name="customs_declaration_decide"),
+            path(
+                "<int:pk>/documents/<int:document_pk>/",
+                view(self.document_view),
+                name="customs_declaration_document",
+            ),
+            path("queue/", view(self.queue_view), name="customs_declaration_queue"),
+            *super().get_urls(),
+        ]
+
+    def _declaration(self, request, pk):
+        return get_object_or_404(self.get_queryset(request).select_related("order__company"), pk=pk)
+
+    def decide_view(self, request, pk):
+        """A declaration, its reasons and documents; an officer of its hub decides or re-routes it (POST)."""
+        declaration = self._declaration(request, pk)
+        actor = actor_for_request(request)
+        may_decide = actor.is_superuser or bool(actor.roles_at(declaration.hub) & set(OFFICER_ROLES))
+        decision = DecisionForm(request.POST if "decision" in request.POST else None)
+        reroute = RerouteForm(request.POST if "lane" in request.POST else None, initial={"lane": declaration.lane})
+        for form, run in ((decision, declaration_decide), (reroute, declaration_reroute)):
+            if request.method == "POST" and form.is_bound and form.is_valid():
+                if not may_decide:
+                    raise PermissionDenied("Only an officer of the declaration's hub decides it.")
+                try:
+                    run(actor=actor, declaration=declaration, **form.cleaned_data)
+                except DomainError as refused:
+                    form.add_error(refused.attr if refused.attr in form.fields else None, refused.detail)
+                else:
+                    self.message_user(request, f"{declaration.public_id}: done.", messages.SUCCESS)
+                    return redirect("admin:customs_declaration_decide", pk=declaration.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Declaration {declaration.public_id}",
+            "opts": self.model._meta,
+            "declaration": declaration,
+            "documents": declaration.documents.defer("content"),
+            "decision_form": decision,
+            "reroute_form": reroute,
+            "may_decide": may_decide and declaration.open,
+        }
+        status = 400 if decision.errors or reroute.errors else 200
+        return TemplateResponse(request, "admin/customs/declaration/decide.html", context, status=status)
+
+    def document_view(self, request, pk, document_pk):
+        """A seller's document as it was sent, with its checksum; never shown inline (a download)."""
+        document = get_object_or_404(self._declaration(request, pk).documents, pk=document_pk)
+        return download_response(
+            document.content,
+            content_type=document.content_type,
+            filename=f"{pk}-{document.pk}{mimetypes.guess_extension(document.content_type) or ''}",
+            sha256=document.sha256,
+        )
+
+    def queue_view(self, request):
+        """Supervisors: per lane, what waits and since when, and what was decided each of the last 7 days."""
+        actor = actor_for_request(request)
+        if not (actor.is_superuser or actor.has_role(Role.HUB_SUPERVISOR)):
+            raise PermissionDenied("The queue's figures are for hub supervisors.")
+        now = timezone.now()
+        rows = self.get_queryset(request)
+        waiting = {
+            row["lane"]: row
+            for row in rows.filter(status__in=OPEN).values("lane").annotate(count=Count("pk"), oldest=Min("filed_at"))
+        }
+        days = [(now - timedelta(days=n)).date() for n in range(6, -1, -1)]
+        decided = rows.filter(decided_at__date__gte=days[0]).values("lane", "decided_at__date").annotate(n=Count("pk"))
+        per_day = {(row["lane"], row["decided_at__date"]): row["n"] for row in decided}
+        lanes = [
+            {
+                "lane": lane,
+                "label": Lane(lane).label,
+                "waiting": waiting.get(lane, {}).get("count", 0),
+                "oldest": now - waiting[lane]["oldest"] if lane in waiting else None,
+                "days": [(day, per_day.get((lane, day), 0)) for day in days],
+            }
+            for lane in reversed(LANE_ORDER)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Customs queue: age and throughput per lane",
+            "opts": self.model._meta,
+            "lanes": lanes,
+            "most": max(per_day.values(), default=0) or 1,
+        }
+        return TemplateResponse(request, "admin/customs/declaration/queue.html", context)
+
+
+@admin.register(RiskRule)
+class RiskRuleAdmin(TenantAdmin):
+    """A hub's selectivity criteria, edited by its officers; each change is an audit event."""
+
+    list_display = ["__str__", "kind", "direction", "threshold", "hs_prefixes", "lane", "active", "note"]
+    list_filter = ["kind", "lane", "active"]
+    list_select_related = ["hub"]
+
+    def _officer_of(self, request, hub_id=None):
+        actor = actor_for_request(request)
+        if actor.is_superuser:
+            return True
+        hubs = {m.hub_id for m in actor.memberships if m.hub_id and m.role in OFFICER_ROLES}
+        return bool(hubs) if hub_id is None else hub_id in hubs
+
+    def has_add_permission(self, request):
+        return self._officer_of(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._officer_of(request, obj.hub_id if obj else None)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "hub":
+            actor = actor_for_request(request)
+            hubs = Hub.objects.all()
+            if not actor.is_superuser:
+                hubs = hubs.filter(pk__in=[m.hub_id for m in actor.memberships if m.role in OFFICER_ROLES])
+            kwargs["queryset"] = hubs
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        risk_rule_save(actor=actor_for_request(request), rule=obj, changed=form.changed_data)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from customs import views
+
+app_name = "customs"
+
+urlpatterns = [
+    path("customs/", views.declarations, name="declarations"),
+    path("customs/<str:public_id>/", views.declaration_detail, name="declaration-detail"),
+]

@@ -1,0 +1,53 @@
+"""The SME portal's customs: its orders' declarations, holds first, and the answer to a hold with documents.
+A seller sees the lane and what an officer asked, never the risk rules that chose the lane."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
+
+from customs.forms import AnswerForm
+from customs.models import DeclarationStatus
+from customs.selectors import declarations_for
+from customs.services import declaration_answer
+from hubs.kernel.errors import DomainError
+from hubs.scoping import actor_for_request
+
+PAGE_SIZE = 25
+
+
+@login_required
+def declarations(request):
+    held_first = Case(When(status=DeclarationStatus.HELD, then=Value(0)), default=Value(1), output_field=IntegerField())
+    rows = declarations_for(actor_for_request(request)).alias(held_first=held_first).order_by("held_first", "-filed_at")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "customs/declarations.html", {"page": page})
+
+
+@login_required
+def declaration_detail(request, public_id):
+    actor = actor_for_request(request)
+    declaration = get_object_or_404(declarations_for(actor), public_id=public_id)
+    form = AnswerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            declaration_answer(
+                actor=actor, declaration=declaration, files=form.cleaned_data["files"], note=form.cleaned_data["note"]
+            )
+        except PermissionDenied as refused:
+            messages.error(request, str(refused))
+        except DomainError as refused:
+            form.add_error("files" if refused.attr == "files" else None, refused.detail)
+        else:
+            messages.success(request, f"Your documents are with the officers of {declaration.hub.code}.")
+            return redirect("customs:declaration-detail", public_id=declaration.public_id)
+    context = {
+        "declaration": declaration,
+        "documents": declaration.documents.defer("content"),
+        "form": form,
+        "answerable": declaration.status == DeclarationStatus.HELD
+        and declaration.order.company_id in actor.company_ids,
+    }
+    return render(request, "customs/declaration_detail.html", context, status=400 if form.errors else 200)
