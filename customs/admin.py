@@ -88,9 +88,9 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/decide/", view(self.decide_view), name="customs_declaration_decide"),
+            path("<int:object_id>/decide/", view(self.decide_view), name="customs_declaration_decide"),
             path(
-                "<int:pk>/documents/<int:document_pk>/",
+                "<int:object_id>/documents/<int:document_pk>/",
                 view(self.document_view),
                 name="customs_declaration_document",
             ),
@@ -98,12 +98,12 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
             *super().get_urls(),
         ]
 
-    def _declaration(self, request, pk):
-        return get_object_or_404(self.get_queryset(request).select_related("order__company"), pk=pk)
+    def _declaration(self, request, object_id):
+        return get_object_or_404(self.get_queryset(request).select_related("order__company"), pk=object_id)
 
-    def decide_view(self, request, pk):
+    def decide_view(self, request, object_id):
         """A declaration, its reasons and documents; an officer of its hub decides or re-routes it (POST)."""
-        declaration = self._declaration(request, pk)
+        declaration = self._declaration(request, object_id)
         actor = actor_for_request(request)
         may_decide = actor.is_superuser or bool(actor.roles_at(declaration.hub) & set(OFFICER_ROLES))
         decision = DecisionForm(request.POST if "decision" in request.POST else None)
@@ -118,7 +118,7 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
                     form.add_error(refused.attr if refused.attr in form.fields else None, refused.detail)
                 else:
                     self.message_user(request, f"{declaration.public_id}: done.", messages.SUCCESS)
-                    return redirect("admin:customs_declaration_decide", pk=declaration.pk)
+                    return redirect("admin:customs_declaration_decide", object_id=declaration.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Declaration {declaration.public_id}",
@@ -132,13 +132,13 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
         status = 400 if decision.errors or reroute.errors else 200
         return TemplateResponse(request, "admin/customs/declaration/decide.html", context, status=status)
 
-    def document_view(self, request, pk, document_pk):
+    def document_view(self, request, object_id, document_pk):
         """A seller's document as it was sent, with its checksum; never shown inline (a download)."""
-        document = get_object_or_404(self._declaration(request, pk).documents, pk=document_pk)
+        document = get_object_or_404(self._declaration(request, object_id).documents, pk=document_pk)
         return download_response(
             document.content,
             content_type=document.content_type,
-            filename=f"{pk}-{document.pk}{mimetypes.guess_extension(document.content_type) or ''}",
+            filename=f"{object_id}-{document.pk}{mimetypes.guess_extension(document.content_type) or ''}",
             sha256=document.sha256,
         )
 

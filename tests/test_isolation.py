@@ -30,7 +30,7 @@ from django.utils.module_loading import autodiscover_modules
 from djmoney.money import Money
 from rest_framework.routers import Route
 
-from customs.models import Direction, Lane, RiskRule, RiskRuleKind
+from customs.models import Declaration, Direction, Lane, RiskRule, RiskRuleKind
 from customs.services import declaration_answer, declaration_decide, declaration_file
 from ewtp.api import router
 from hubs.admin import TenantAdmin
@@ -110,7 +110,7 @@ OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
 # The kinds of rows the portal has object pages for: the walk must reach each of them.
-PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment}
+PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment, Declaration}
 
 
 # --- the world: a victim holding a row of every tenant model, and outsiders ------------------------------
@@ -467,8 +467,8 @@ def admin_url(model, suffix, *args):
 
 
 def object_page_names(model_admin):
-    """The console's named pages about one row (change, history, delete)."""
-    return [p.name for p in model_admin.urls if p.name and "object_id" in p.pattern.regex.groupindex]
+    """The console's named pages about one row (change, history, delete, and a page's own, such as a decision)."""
+    return [p.name for p in model_admin.urls if p.name and set(p.pattern.regex.groupindex) == {"object_id"}]
 
 
 @pytest.mark.parametrize("outsider", CONSOLE_OUTSIDERS)

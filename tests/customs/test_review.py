@@ -212,3 +212,16 @@ def test_an_answer_sent_twice_with_its_idempotency_key_is_kept_once(yellow, hkg)
     other = seller.post(url, {"files": [pdf("other.pdf")]}, headers={"Idempotency-Key": "answer-1"})
     assert other.status_code == 422  # the key names another request
     assert held.documents.count() == 1
+
+
+def test_an_officer_downloads_the_sellers_document_with_its_checksum_and_no_other_hub_does(yellow, hkg, hgh):
+    held = decide(hkg, yellow, "hold", documents="Invoice")
+    declaration_answer(actor=actor_for(hkg.seller_admin.user), declaration=held, files=[pdf()])
+    document = held.documents.get()
+    url = f"/admin/customs/declaration/{held.pk}/documents/{document.pk}/"
+    download = session_client(hkg.officer).get(url)
+    assert download.status_code == 200
+    assert download.content == PDF
+    assert download["Content-Disposition"].startswith("attachment")
+    assert download["Repr-Digest"].startswith("sha-256=:")
+    assert session_client(hgh.officer).get(url).status_code == 404
