@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from customs.forms import DecisionForm, RerouteForm
-from customs.models import LANE_ORDER, Declaration, DeclarationStatus, Lane, RiskRule
+from customs.models import LANE_ORDER, Declaration, DeclarationStatus, Lane, RefundClaim, RiskRule
 from customs.selectors import in_review_order
-from customs.services import declaration_decide, declaration_reroute, risk_rule_save
+from customs.services import declaration_decide, declaration_reroute, refund_claim_decide, risk_rule_save
 from hubs.admin import ReadOnly, TenantAdmin
 from hubs.kernel.downloads import download_response
 from hubs.kernel.errors import DomainError
@@ -208,3 +208,40 @@ class RiskRuleAdmin(TenantAdmin):
 
     def save_model(self, request, obj, form, change):
         risk_rule_save(actor=actor_for_request(request), rule=obj, changed=form.changed_data)
+
+
+@admin.register(RefundClaim)
+class RefundClaimAdmin(ReadOnly, TenantAdmin):
+    """Export VAT refund claims of the officer's hub: approve (paid from its tax account) or reject the filed ones."""
+
+    list_display = ["public_id", "order", "company", "export_date", "taxpayer", "amount", "status"]
+    list_filter = ["status", "taxpayer"]
+    search_fields = ["public_id", "order__public_id", "company__legal_name"]
+    list_select_related = ["order", "company"]
+    actions = ["approve", "reject"]
+    service_arg = "claim"
+
+    def has_decide_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(description="Approve and pay the selected claims", permissions=["decide"])
+    def approve(self, request, queryset):
+        self.run_service(
+            request,
+            refund_claim_decide,
+            queryset,
+            ("{count} claim approved and paid.", "{count} claims approved and paid."),
+            approve=True,
+            reason="Approved in the console.",
+        )
+
+    @admin.action(description="Reject the selected claims", permissions=["decide"])
+    def reject(self, request, queryset):
+        self.run_service(
+            request,
+            refund_claim_decide,
+            queryset,
+            ("{count} claim rejected.", "{count} claims rejected."),
+            approve=False,
+            reason="Rejected in the console.",
+        )

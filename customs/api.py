@@ -1,13 +1,15 @@
-"""Customs in the API: declarations (read), and the seller's answer to a hold with documents (multipart)."""
+"""Customs in the API: declarations (read), and the seller's answer to a hold with documents (multipart); export
+VAT refund claims (read), filed by their seller."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
 
-from customs.models import Declaration, DeclarationDocument
-from customs.selectors import declarations_for
-from customs.services import declaration_answer
+from customs.models import Declaration, DeclarationDocument, RefundClaim, Taxpayer
+from customs.selectors import declarations_for, refund_claims_for
+from customs.services import declaration_answer, refund_claim_file
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.scoping import actor_for_request
 
@@ -84,3 +86,57 @@ class DeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             note=data.validated_data["note"],
         )
         return self.retrieve(request, id=declaration.public_id)
+
+
+class RefundClaimSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    order = serializers.CharField(source="order.public_id", read_only=True)
+    hub = serializers.CharField(source="hub.code", read_only=True)
+    amount = MoneyField(read_only=True)
+    uncredited_input_vat = MoneyField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = RefundClaim
+        fields = [
+            "id",
+            "order",
+            "hub",
+            "export_date",
+            "rule_set_version",
+            "lines",
+            "taxpayer",
+            "uncredited_input_vat",
+            "amount",
+            "explanation",
+            "status",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class RefundFilingSerializer(serializers.Serializer):
+    taxpayer = serializers.ChoiceField(choices=Taxpayer.choices, default=Taxpayer.TRADING)
+    uncredited_input_vat = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+
+
+class RefundClaimViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Export VAT refund claims: computed where the origin hub grants one, filed by the seller, decided by the hub."""
+
+    selector = staticmethod(refund_claims_for)
+    serializer_class = RefundClaimSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["status"]
+
+    @extend_schema(request=RefundFilingSerializer, responses={200: RefundClaimSerializer})
+    @action(detail=True, methods=["post"], url_path="file")
+    def file(self, request, *args, **kwargs):
+        """File the claim, as a trading company or as a manufacturer with its uncredited input VAT."""
+        claim = self.get_object()
+        data = RefundFilingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim = refund_claim_file(actor=actor_for_request(request), claim=claim, **data.validated_data)
+        return Response(self.get_serializer(claim).data)

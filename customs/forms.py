@@ -1,6 +1,6 @@
 from django import forms
 
-from customs.models import Lane
+from customs.models import Lane, Taxpayer
 from customs.services import DECISIONS
 
 
@@ -36,3 +36,10 @@ class DecisionForm(forms.Form):
 class RerouteForm(forms.Form):
     lane = forms.ChoiceField(choices=Lane.choices)
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RefundFilingForm(forms.Form):
+    taxpayer = forms.ChoiceField(choices=Taxpayer.choices, initial=Taxpayer.TRADING)
+    uncredited_input_vat = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, help_text="A manufacturer's, at the period's end."
+    )

@@ -191,3 +191,67 @@ class RiskRule(models.Model):
     @property
     def prefixes(self) -> list[str]:
         return [part for part in self.hs_prefixes.replace(",", " ").split() if part]
+
+
+class Taxpayer(models.TextChoices):
+    TRADING = "trading", "Trading company"
+    MANUFACTURER = "manufacturer", "Manufacturer (exempt, credit, refund)"
+
+
+class RefundClaimStatus(models.TextChoices):
+    COMPUTED = "computed", "Computed, not filed"
+    FILED = "filed", "Filed with the hub"
+    PAID = "paid", "Approved and paid"
+    REJECTED = "rejected", "Rejected"
+
+
+transition_verbs(
+    "refund_claim",
+    {
+        "filed": "Export VAT refund claim filed by {actor}",
+        "paid": "Export VAT refund approved by {actor} and paid",
+        "rejected": "Export VAT refund claim rejected by {actor}",
+    },
+)
+REFUND_COMPUTED = verb("refund_claim.computed", "Export VAT refund of {amount} computed for {claim}")
+
+
+class RefundClaim(StateMachine, models.Model):
+    """An order's export VAT refund, where its origin hub grants one: computed at the rates in force on the export
+    date (a trading company's gross ÷ (1 + VAT) × refund rate, or a manufacturer's exempt-credit-refund limit),
+    filed by the seller, approved (paid from the hub's tax account through the ledger) or rejected by the hub."""
+
+    public_id = PublicIdField(prefix="RFC")
+    order = models.OneToOneField("trade.Order", on_delete=models.PROTECT, related_name="refund_claim")
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="refund_claims", help_text="Exported from.")
+    company = models.ForeignKey("hubs.Company", on_delete=models.PROTECT, related_name="refund_claims")
+    export_date = models.DateField(help_text="The export's release, at the hub: its rates apply.")
+    rule_set_version = models.PositiveIntegerField()
+    lines = models.JSONField(help_text="[{position, hs_code, gross, vat_rate, refund_rate}] at the export date.")
+    taxpayer = models.CharField(max_length=12, choices=Taxpayer.choices, default=Taxpayer.TRADING)
+    uncredited_input_vat = money_field(null=True, blank=True, help_text="A manufacturer's, at the period's end.")
+    amount = money_field()
+    explanation = models.TextField()
+    status = models.CharField(max_length=10, choices=RefundClaimStatus.choices, default=RefundClaimStatus.COMPUTED)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = "hub"
+
+    audit_name = "refund_claim"
+    TRANSITIONS = {
+        RefundClaimStatus.COMPUTED: {RefundClaimStatus.FILED},
+        RefundClaimStatus.FILED: {RefundClaimStatus.PAID, RefundClaimStatus.REJECTED},
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.public_id
+
+    @property
+    def order_ref(self):
+        return self.order.public_id

@@ -3,7 +3,7 @@ hub's."""
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from customs.models import LANE_ORDER, Declaration, DeclarationDocument, RiskRule
+from customs.models import LANE_ORDER, Declaration, DeclarationDocument, RefundClaim, RiskRule
 from hubs.scoping import restrict, selector_for
 
 
@@ -29,3 +29,8 @@ def declaration_documents_for(actor) -> QuerySet[DeclarationDocument]:
 @selector_for(RiskRule)
 def risk_rules_for(actor) -> QuerySet[RiskRule]:
     return restrict(RiskRule.objects.select_related("hub"), actor)
+
+
+@selector_for(RefundClaim)
+def refund_claims_for(actor) -> QuerySet[RefundClaim]:
+    return restrict(RefundClaim.objects.select_related("order", "hub", "company"), actor)

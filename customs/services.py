@@ -3,18 +3,22 @@ decisions and re-routes, and an SME's answer to a hold. Each move of a declarati
 moves its order alike, so that every decision is on the order's timeline."""
 
 import hashlib
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from djmoney.money import Money
 
 from customs.matching import three_document_match
 from customs.models import (
     DECLARATION_FILED,
     DECLARATION_REROUTED,
     DOCUMENT_ATTACHED,
+    REFUND_COMPUTED,
     RISK_RULE_CHANGED,
     Declaration,
     DeclarationDocument,
@@ -22,16 +26,22 @@ from customs.models import (
     Direction,
     Lane,
     Procedure,
+    RefundClaim,
+    RefundClaimStatus,
     RiskRule,
+    Taxpayer,
 )
+from customs.refunds import manufacturer_refund, trading_refund
 from customs.risk import score
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES, OFFICER_ROLES, QuotaEntry, QuotaYear
 from hubs.scoping import require_role
-from hubs.selectors import consumer_year_usage
+from hubs.selectors import consumer_year_usage, rule_set_in_force
 from hubs.tariff import ExportRegime, ImportRules, Regime
+from payments.models import AccountKind
+from payments.services import account_for, credit, debit, ledger_post
 from trade.models import BuyerKind, Order, OrderStatus
 from trade.services import order_declare, order_hold, order_reject, order_release
 
@@ -313,3 +323,131 @@ def declaration_answer(*, actor, declaration: Declaration, files: list[UploadedF
                 data={"name": document.name, "sha256": document.sha256},
             )
         return transition(declaration, S.FILED, actor=actor, reason=note or "Documents sent.")
+
+
+# The export procedures whose exports are refunded VAT where the hub grants it (1039 and the rest: exempt).
+REFUNDED_PROCEDURES = {Procedure.CBEC_DIRECT, Procedure.CBEC_B2B, Procedure.CBEC_OVERSEAS_WAREHOUSE}
+
+
+def _refund_lines(order: Order, rules, currency: str) -> list[dict] | None:
+    """The order's lines at the export's rates, each at its gross value in the origin hub's currency: the price the
+    seller quoted, before the quote converted it (its `conversions` keep it). None when a line was priced in
+    another currency."""
+    quoted = {c["figure"]: c for c in order.quote.conversions}
+    lines = []
+    for i, line in enumerate(order.lines.order_by("position")):
+        converted = quoted.get(f"lines.{i}.unit_price")
+        price = Money(converted["amount"], converted["from"]) if converted else line.unit_price
+        if price.currency.code != currency:
+            return None
+        rate = rules.rate_for(line.hs_code)
+        lines.append(
+            {
+                "position": line.position,
+                "hs_code": line.hs_code,
+                "gross": str(price.amount * line.quantity),
+                "vat_rate": str(rate.vat_rate),
+                "refund_rate": str(rate.export_refund_rate),
+            }
+        )
+    return lines
+
+
+def refund_claim_compute(*, order: Order) -> RefundClaim | None:
+    """The order's export VAT refund claim, computed (as a trading company's) once its export is released and its
+    seller settled: where the procedure is refunded, the origin hub's rules in force on the export date grant a
+    rate above zero, and the seller priced the goods in the hub's currency. None where no refund is due. Once."""
+    export = order.declarations.filter(direction=Direction.EXPORT, status=S.RELEASED).first()
+    if export is None or export.procedure not in REFUNDED_PROCEDURES:
+        return None
+    hub = export.hub
+    export_date = timezone.localdate(export.decided_at, timezone=ZoneInfo(hub.timezone))
+    rule_set = rule_set_in_force(hub, export_date)
+    lines = _refund_lines(order, rule_set.as_rules(), hub.currency) if rule_set else None
+    if not lines:
+        return None
+    amount, explanation = trading_refund(lines, hub.currency)
+    if not amount:
+        return None
+    with transaction.atomic():
+        claim, created = RefundClaim.objects.get_or_create(
+            order=order,
+            defaults={
+                "hub": hub,
+                "company": order.company,
+                "export_date": export_date,
+                "rule_set_version": rule_set.version,
+                "lines": lines,
+                "amount": Money(amount, hub.currency),
+                "explanation": explanation,
+            },
+        )
+        if created:
+            audit_event_record(
+                actor=None,
+                verb=REFUND_COMPUTED,
+                target=claim,
+                data={"amount": str(claim.amount), "claim": claim.public_id},
+            )
+    return claim
+
+
+def refund_claim_file(
+    *, actor, claim: RefundClaim, taxpayer: str = Taxpayer.TRADING, uncredited_input_vat: Decimal | None = None
+) -> RefundClaim:
+    """The seller files its claim, as a trading company or as a manufacturer with its uncredited input VAT (the
+    refund is then the smaller of that and the limit)."""
+    require_role(actor, claim.company, *COMPANY_ROLES)
+    currency = claim.hub.currency
+    if taxpayer == Taxpayer.MANUFACTURER:
+        if uncredited_input_vat is None or uncredited_input_vat < 0:
+            raise DomainError(
+                "A manufacturer states its uncredited input VAT at the period's end (zero or more).",
+                code="required",
+                attr="uncredited_input_vat",
+            )
+        amount, explanation = manufacturer_refund(claim.lines, uncredited_input_vat, currency)
+    elif taxpayer == Taxpayer.TRADING:
+        amount, explanation = trading_refund(claim.lines, currency)
+    else:
+        raise DomainError(f"No taxpayer kind {taxpayer!r}.", code="invalid", attr="taxpayer")
+    with transaction.atomic():
+        claim = RefundClaim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
+        if claim.status != RefundClaimStatus.COMPUTED:
+            raise DomainError(f"{claim.public_id} is {claim.get_status_display().lower()}.", code="invalid_transition")
+        claim.taxpayer, claim.amount, claim.explanation = taxpayer, Money(amount, currency), explanation
+        if uncredited_input_vat is not None:
+            claim.uncredited_input_vat = Money(uncredited_input_vat, currency)
+        claim.save(
+            update_fields=["taxpayer", "amount", "explanation", "uncredited_input_vat", "uncredited_input_vat_currency"]
+        )
+        return transition(claim, RefundClaimStatus.FILED, actor=actor, data={"amount": str(claim.amount)})
+
+
+def refund_claim_decide(*, actor, claim: RefundClaim, approve: bool, reason: str = "") -> RefundClaim:
+    """An officer of the origin hub approves a filed claim, which is paid at once from the hub's tax account to the
+    seller's account (one ledger transaction, under the claim's key: never twice), or rejects it."""
+    require_role(actor, claim.hub, *OFFICER_ROLES)
+    with transaction.atomic():
+        claim = RefundClaim.objects.select_for_update(of=("self",)).select_related("hub", "company").get(pk=claim.pk)
+        to = RefundClaimStatus.PAID if approve else RefundClaimStatus.REJECTED
+        if not claim.can_become(to):
+            raise DomainError(
+                f"{claim.public_id} is {claim.get_status_display().lower()}: it cannot be decided now.",
+                code="invalid_transition",
+            )
+        if approve and claim.amount.amount:
+            currency = claim.amount.currency.code
+            seller = account_for(kind=AccountKind.COMPANY, company=claim.company, currency=currency)
+            ledger_post(
+                actor=actor,
+                key=f"export-refund:{claim.public_id}",
+                description=f"{claim.public_id}: export VAT refund of {claim.order_ref} from {claim.hub.code}",
+                legs=[
+                    debit(account_for(kind=AccountKind.HUB_TAX, hub=claim.hub, currency=currency), claim.amount),
+                    credit(seller, claim.amount),
+                ],
+                order_ref=claim.order_ref,
+            )
+        RefundClaim.objects.filter(pk=claim.pk).update(decided_at=timezone.now())
+        return transition(claim, to, actor=actor, reason=reason)

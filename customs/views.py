@@ -1,5 +1,6 @@
-"""The SME portal's customs: its orders' declarations, holds first, and the answer to a hold with documents.
-A seller sees the lane and what an officer asked, never the risk rules that chose the lane."""
+"""The SME portal's customs: its orders' declarations, holds first, and the answer to a hold with documents (a
+seller sees the lane and what an officer asked, never the risk rules that chose the lane); its export VAT refund
+claims, filed from here."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,10 +9,10 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 
-from customs.forms import AnswerForm
-from customs.models import DeclarationStatus
-from customs.selectors import declarations_for
-from customs.services import declaration_answer
+from customs.forms import AnswerForm, RefundFilingForm
+from customs.models import DeclarationStatus, RefundClaimStatus
+from customs.selectors import declarations_for, refund_claims_for
+from customs.services import declaration_answer, refund_claim_file
 from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request
 
@@ -51,3 +52,32 @@ def declaration_detail(request, public_id):
         and declaration.order.company_id in actor.company_ids,
     }
     return render(request, "customs/declaration_detail.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def refund_claims(request):
+    page = Paginator(refund_claims_for(actor_for_request(request)), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "customs/refund_claims.html", {"page": page})
+
+
+@login_required
+def refund_claim_detail(request, public_id):
+    actor = actor_for_request(request)
+    claim = get_object_or_404(refund_claims_for(actor), public_id=public_id)
+    form = RefundFilingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund_claim_file(actor=actor, claim=claim, **form.cleaned_data)
+        except PermissionDenied as refused:
+            messages.error(request, str(refused))
+        except DomainError as refused:
+            form.add_error(refused.attr if refused.attr in form.fields else None, refused.detail)
+        else:
+            messages.success(request, f"{claim.public_id} is filed with {claim.hub.code}.")
+            return redirect("customs:refund-claim-detail", public_id=claim.public_id)
+    context = {
+        "claim": claim,
+        "form": form,
+        "fileable": claim.status == RefundClaimStatus.COMPUTED and claim.company_id in actor.company_ids,
+    }
+    return render(request, "customs/refund_claim_detail.html", context, status=400 if form.errors else 200)

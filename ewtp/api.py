@@ -12,7 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
-from customs.api import DeclarationViewSet
+from customs.api import DeclarationViewSet, RefundClaimViewSet
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
 from hubs.kernel.errors import DomainError
 from logistics.api import ConsignmentViewSet, DepartureViewSet, ParcelViewSet, ShipmentViewSet
@@ -34,6 +34,7 @@ router.register("consignments", ConsignmentViewSet, basename="consignment")
 router.register("parcels", ParcelViewSet, basename="parcel")
 router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("declarations", DeclarationViewSet, basename="declaration")
+router.register("refund-claims", RefundClaimViewSet, basename="refund-claim")
 
 
 class ExceptionHandler(StandardExceptionHandler):

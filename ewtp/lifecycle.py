@@ -5,7 +5,8 @@ the commit of the transition before it (`react_to`), and a sweeper that sends on
     when green or by an officer (customs) → parcels received, consolidated, booked, departed (logistics) → shipped
     → import declaration at the destination hub, three-document match, scored, released (customs) → duties to
     the hub's tax account (payments) → delivered once the carrier says so → escrow released, payout in tranches
-    (payments)
+    (payments) → export VAT refund claim computed where the origin hub grants one (customs), filed by the seller,
+    decided by the hub
 
 The people's steps (paying, receiving parcels, an officer's decision, an SME's answer to a hold) are theirs; every
 other step is here or in the apps' own reactions (payments reacts to import release, delivery and rejection).
@@ -15,7 +16,7 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef
 
 from customs.models import Declaration, Direction
-from customs.services import declaration_file
+from customs.services import declaration_file, refund_claim_compute
 from hubs.kernel.transitions import react_to
 from logistics.models import Shipment, ShipmentStatus
 from trade.models import Order, OrderStatus
@@ -66,6 +67,12 @@ def delivered_shipment_task(shipment_pk: int) -> None:
     deliver_task(Order.objects.only("pk").get(shipment__pk=shipment_pk).pk)
 
 
+@shared_task
+def refund_claim_task(order_pk: int) -> None:
+    """Delivered, the seller settled: its export VAT refund is computed where the origin hub grants one."""
+    refund_claim_compute(order=Order.objects.select_related("company").get(pk=order_pk))
+
+
 def wire() -> None:
     """Each step sent on the commit of the transition before it, whoever made that transition."""
     react_to(Order, OrderStatus.PAID, export_declare_task)
@@ -73,6 +80,7 @@ def wire() -> None:
     react_to(Order, OrderStatus.SHIPPED, import_declare_task)
     react_to(Order, OrderStatus.IMPORT_RELEASED, deliver_task)
     react_to(Shipment, ShipmentStatus.DELIVERED, delivered_shipment_task)
+    react_to(Order, OrderStatus.DELIVERED, refund_claim_task)
 
 
 def _declared(direction: str):

@@ -166,7 +166,8 @@ class Assessment:
     explanation: str
 
 
-def _pct(rate):
+def pct(rate):
+    """A rate as a percentage: 0.13 is "13%"."""
     return f"{(rate * 100).normalize():f}%"
 
 
@@ -251,7 +252,7 @@ def _china_line_taxes(line, rate, customs_value, currency, factor, general_trade
             duty_rate,
             cv,
             duty,
-            f"{cv} × {_pct(duty_rate)} = {duty}" if general_trade else "0% within the CBEC limits",
+            f"{cv} × {pct(duty_rate)} = {duty}" if general_trade else "0% within the CBEC limits",
         )
     ]
     ct_full = ZERO
@@ -262,7 +263,7 @@ def _china_line_taxes(line, rate, customs_value, currency, factor, general_trade
         ct_full = ct_base * ct_rate
         ct = money(ct_full * factor)
         why = (
-            f"({cv} + duty {duty}) / (1 − {_pct(ct_rate)}) = {money(ct_base)}; {money(ct_base)} × {_pct(ct_rate)}"
+            f"({cv} + duty {duty}) / (1 − {pct(ct_rate)}) = {money(ct_base)}; {money(ct_base)} × {pct(ct_rate)}"
             f"{scaled} = {ct}"
             if ct_rate
             else f"price per {line.measure.unit} below the threshold: no consumption tax"
@@ -276,7 +277,7 @@ def _china_line_taxes(line, rate, customs_value, currency, factor, general_trade
             rate.vat_rate,
             money(vat_base),
             vat,
-            f"({cv} + duty {duty} + consumption tax {money(ct_full)}) × {_pct(rate.vat_rate)}{scaled} = {vat}",
+            f"({cv} + duty {duty} + consumption tax {money(ct_full)}) × {pct(rate.vat_rate)}{scaled} = {vat}",
         )
     )
     return taxes
@@ -294,7 +295,7 @@ def _china_regime(basket, rules, value, usage):
             (
                 f"CBEC retail: order {value} ≤ {rules.cbec_order_limit} and within the consumer's annual limit of "
                 f"{rules.cbec_annual_limit}; duty 0%, VAT and consumption tax at "
-                f"{_pct(rules.cbec_tax_factor)} of the statutory amount"
+                f"{pct(rules.cbec_tax_factor)} of the statutory amount"
             ),
         )
     if not within_year:
@@ -363,12 +364,12 @@ def _assess_malaysia(basket, rules, values, shares):
     if under_de_minimis and rules.lvg_rate is not None and goods <= rules.lvg_threshold:
         explanation = (
             f"Low-value goods: goods {goods} ≤ {rules.lvg_threshold}, consignment {counted_value} ≤ "
-            f"{rules.de_minimis_threshold}; no duty or import sales tax, LVG tax {_pct(rules.lvg_rate)} "
+            f"{rules.de_minimis_threshold}; no duty or import sales tax, LVG tax {pct(rules.lvg_rate)} "
             "of the sale value (shipping and insurance excluded)"
         )
         for line, value, share in rows:
             tax = round_money(value * rules.lvg_rate, currency)
-            why = f"{value} × {_pct(rules.lvg_rate)} = {tax}"
+            why = f"{value} × {pct(rules.lvg_rate)} = {tax}"
             lines.append(LineAssessment(line, value, share, (Tax(TaxKind.LVG_TAX, rules.lvg_rate, value, tax, why),)))
         return Regime.LOW_VALUE_GOODS, explanation, lines
     if under_de_minimis:
@@ -383,13 +384,13 @@ def _assess_malaysia(basket, rules, values, shares):
         sales_base = cif_line + duty
         sales_tax = round_money(sales_base * rate.vat_rate, currency)
         taxes = (
-            Tax(TaxKind.DUTY, rate.duty_rate, cif_line, duty, f"CIF {cif_line} × {_pct(rate.duty_rate)} = {duty}"),
+            Tax(TaxKind.DUTY, rate.duty_rate, cif_line, duty, f"CIF {cif_line} × {pct(rate.duty_rate)} = {duty}"),
             Tax(
                 TaxKind.SALES_TAX,
                 rate.vat_rate,
                 sales_base,
                 sales_tax,
-                f"(CIF {cif_line} + duty {duty}) × {_pct(rate.vat_rate)} = {sales_tax}",
+                f"(CIF {cif_line} + duty {duty}) × {pct(rate.vat_rate)} = {sales_tax}",
             ),
         )
         lines.append(LineAssessment(line, value, share, taxes))
@@ -489,7 +490,7 @@ def assess_export(basket, rules, *, regime=None):
 def export_vat_refund(gross, *, vat_rate, refund_rate, currency):
     """A trading company's export VAT refund: gross invoice / (1 + VAT rate) × refund rate."""
     amount = round_money(gross / (1 + vat_rate) * refund_rate, currency)
-    return amount, f"{gross} / (1 + {_pct(vat_rate)}) × {_pct(refund_rate)} = {amount}"
+    return amount, f"{gross} / (1 + {pct(vat_rate)}) × {pct(refund_rate)} = {amount}"
 
 
 def market_procurement_declarations(value, *, cap):

@@ -30,7 +30,7 @@ from django.utils.module_loading import autodiscover_modules
 from djmoney.money import Money
 from rest_framework.routers import Route
 
-from customs.models import Declaration, Direction, Lane, RiskRule, RiskRuleKind
+from customs.models import Declaration, Direction, Lane, RefundClaim, RiskRule, RiskRuleKind
 from customs.services import declaration_answer, declaration_decide, declaration_file
 from ewtp.api import router
 from hubs.admin import TenantAdmin
@@ -110,7 +110,7 @@ OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
 # The kinds of rows the portal has object pages for: the walk must reach each of them.
-PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment, Declaration}
+PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment, Declaration, RefundClaim}
 
 
 # --- the world: a victim holding a row of every tenant model, and outsiders ------------------------------
@@ -171,9 +171,9 @@ class World:
 def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
     order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, its
-    export declaration held and answered with a document under HKG's risk rule, a second order paid out in
-    tranches with its parcel in a departure's consignment and its shipment tracked, and the audit events all of
-    that records."""
+    export declaration held and answered with a document under HKG's risk rule, its refund claim filed, a second
+    order paid out in tranches with its parcel in a departure's consignment and its shipment tracked, and the audit
+    events all of that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -202,6 +202,17 @@ def build_victim():
     )
     invoice = SimpleUploadedFile("invoice.pdf", b"%PDF-1.7 victim invoice", content_type="application/pdf")
     declaration_answer(actor=actor_for(hkg.seller_admin.user), declaration=held, files=[invoice])
+    RefundClaim.objects.create(  # made directly: Hong Kong's hub has no rule set to grant one
+        order=order,
+        hub=hkg.hub,
+        company=hkg.company,
+        export_date=hub_today(hkg.hub),
+        rule_set_version=1,
+        lines=[],
+        amount=Money("65.00", "CNY"),
+        explanation="Victim refund",
+        status="filed",
+    )
     # A second order, delivered and paid out to Hong Kong in tranches.
     Corridor.objects.create(from_country="CN", to_country="HK", currency="CNY", per_transfer_cap=Decimal("100"))
     delivered = order_place(actor=actor_for(hkg.seller_admin.user), quote=quote_listing(hkg, hgh, listing), buyer=BUYER)
