@@ -6,7 +6,7 @@ from hubs.models import AuditEvent
 from hubs.scoping import restrict, selector_for
 from hubs.selectors import hub_today, hubs_directory, rules_in_force
 from hubs.tariff import Admissibility
-from trade.models import Buyer, Listing, Order, Quote
+from trade.models import Buyer, Listing, Order, OrderStatus, Quote
 
 
 @selector_for(Listing)
@@ -144,3 +144,35 @@ def buyers_for(actor):
 def order_timeline(order):
     """Every event of the order, whichever app or hub recorded it, oldest first."""
     return AuditEvent.objects.filter(order_ref=order.public_id).select_related("company").order_by("at", "id")
+
+
+# The order's journey as the portal draws it: its road, and the detours (held) that rejoin it.
+JOURNEY_ROAD = [
+    OrderStatus.PLACED,
+    OrderStatus.PAID,
+    OrderStatus.EXPORT_DECLARED,
+    OrderStatus.EXPORT_RELEASED,
+    OrderStatus.SHIPPED,
+    OrderStatus.IMPORT_DECLARED,
+    OrderStatus.IMPORT_RELEASED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+]
+DETOURS = {OrderStatus.EXPORT_HELD: OrderStatus.EXPORT_DECLARED, OrderStatus.IMPORT_HELD: OrderStatus.IMPORT_DECLARED}
+
+
+def journey_steps(order) -> list[dict]:
+    """The journey's steps with where the order is now: each {label, state: done, now or ahead}. A held order is
+    now at its declaration, held; a cancelled, rejected or refunded one shows the steps it reached, then its end."""
+    status = OrderStatus(order.status)
+    if status in JOURNEY_ROAD or status in DETOURS:
+        now = JOURNEY_ROAD.index(DETOURS.get(status, status))
+        steps = [
+            {"label": step.label, "state": "done" if n < now else "now" if n == now else "ahead"}
+            for n, step in enumerate(JOURNEY_ROAD)
+        ]
+        steps[now]["label"] = status.label
+        return steps
+    reached = set(AuditEvent.objects.filter(order_ref=order.public_id).values_list("verb", flat=True))
+    done = [step for step in JOURNEY_ROAD if step == OrderStatus.PLACED or f"order.{step.value}" in reached]
+    return [{"label": step.label, "state": "done"} for step in done] + [{"label": status.label, "state": "now"}]

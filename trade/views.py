@@ -28,7 +28,15 @@ from trade.forms import (
     add_domain_error,
 )
 from trade.models import ListingStatus, OrderStatus
-from trade.selectors import listings_for, order_timeline, orders_for, quotes_for, sellability, stock_shortfalls
+from trade.selectors import (
+    journey_steps,
+    listings_for,
+    order_timeline,
+    orders_for,
+    quotes_for,
+    sellability,
+    stock_shortfalls,
+)
 from trade.services import (
     company_unverified_refusal,
     listing_archive,
@@ -289,6 +297,7 @@ def order_detail(request, public_id):
         "order": order,
         "lines": _lines_with_taxes(order.lines.all()),
         "timeline": order_timeline(order),
+        "journey": journey_steps(order),
         "cancellable": order.company_id in actor.company_ids and order.can_become(OrderStatus.CANCELLED),
     }
     return render(request, "trade/order_detail.html", context)

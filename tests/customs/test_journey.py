@@ -12,8 +12,10 @@ from hubs.scoping import actor_for
 from payments.models import LedgerTransaction
 from payments.reconciliation import reconcile
 from tests.customs.conftest import declaration, pay, rule
+from tests.tenants import session_client
 from trade.models import OrderStatus
-from trade.selectors import order_timeline
+from trade.selectors import journey_steps, order_timeline
+from trade.services import order_cancel
 
 
 def test_the_whole_journey_on_green_lanes(journey, hgh):
@@ -103,3 +105,20 @@ def test_delivery_waits_for_the_import_release(journey, hgh, committed):
         )
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
+
+
+def test_the_order_page_shows_the_journey_and_where_the_order_is_now(journey, hkg, hgh):
+    rule(hgh, RiskRuleKind.RANDOM, threshold=Decimal(1))
+    order = journey.shipped(journey.paid(payer_name="Somebody Else"))  # held at import
+    page = session_client(hkg.seller_admin).get(f"/orders/{order.public_id}/")
+    steps = page.context["journey"]
+    assert [step["state"] for step in steps].count("now") == 1
+    now = next(step for step in steps if step["state"] == "now")
+    assert now["label"] == "Held at import"
+    assert [step["label"] for step in steps if step["state"] == "done"][-1] == "Shipped"
+    assert 'aria-current="step"' in page.content.decode()
+
+
+def test_a_cancelled_order_ends_its_journey_where_it_left_the_road(place_order, hkg):
+    order = order_cancel(actor=actor_for(hkg.seller_admin.user), order=place_order(), reason="Changed mind")
+    assert journey_steps(order) == [{"label": "Placed", "state": "done"}, {"label": "Cancelled", "state": "now"}]
