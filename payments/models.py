@@ -297,6 +297,9 @@ class Corridor(models.Model):
 
 
 CORRIDOR_CHANGED = verb("corridor.changed", "Corridor {corridor} changed by {actor}")
+PAYOUT_NOT_SCHEDULED = verb(
+    "payout.not_scheduled", "Not paid out: the proceeds of {proceeds} would not cover the {corridor} fee of {fee}"
+)
 
 
 class PayoutStatus(models.TextChoices):

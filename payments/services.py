@@ -26,6 +26,7 @@ from hubs.scoping import require_role
 from hubs.selectors import hub_today
 from payments.models import (
     CORRIDOR_CHANGED,
+    PAYOUT_NOT_SCHEDULED,
     Account,
     AccountKind,
     Corridor,
@@ -519,12 +520,12 @@ def corridor_for(order: Order) -> Corridor | None:
     ).first()
 
 
-def _convert_proceeds(order: Order, proceeds: Money, corridor: Corridor) -> tuple[Money, dict]:
-    """The proceeds in the corridor's currency at the reference rate less the corridor's spread, posted as a
-    conversion (the spread to the platform's FX account), and what it used; once per order."""
+def _conversion(order: Order, proceeds: Money, corridor: Corridor) -> tuple[Money, dict, list[Leg]]:
+    """The proceeds in the corridor's currency at the reference rate less the corridor's spread, what that used,
+    and the legs that post it (the spread to the platform's FX account); no legs when no conversion is needed."""
     currency = corridor.currency
     if proceeds.currency.code == currency:
-        return proceeds, {}
+        return proceeds, {}, []
     rate = fx_rate_on(proceeds.currency.code, currency, hub_today(order.destination_hub))
     converted = rate.convert(proceeds)
     mid = converted.amount
@@ -538,13 +539,6 @@ def _convert_proceeds(order: Order, proceeds: Money, corridor: Corridor) -> tupl
     ]
     if spread.amount:
         legs.append(credit(platform_account(AccountKind.FX, currency), spread))
-    ledger_post(
-        actor=None,
-        key=f"fx:{order.public_id}",
-        description=f"{order.public_id}: the seller's proceeds converted into {currency}",
-        legs=legs,
-        order_ref=order.public_id,
-    )
     conversion = {
         "from": str(proceeds),
         "rate": str(rate.rate),
@@ -556,7 +550,7 @@ def _convert_proceeds(order: Order, proceeds: Money, corridor: Corridor) -> tupl
         "to": str(gross),
         "explanation": f"{converted.explanation}, less a spread of {spread}",
     }
-    return gross, conversion
+    return gross, conversion, legs
 
 
 def _tranche_fee(corridor: Corridor, part: Money) -> Money:
@@ -587,8 +581,8 @@ def _send_days(corridor: Corridor, company, parts: list[Money], start: date) -> 
 def payout_schedule(*, order: Order) -> Payout | None:
     """On delivery, once the seller's share is posted: its proceeds converted into the corridor's currency and
     split into tranches of at most the per-transfer cap (exactly, with `allocate`), each with its fee, scheduled
-    day by day within the daily cap. Once per order; None when the route has no corridor (the proceeds stay on
-    the seller's account)."""
+    day by day within the daily cap. Once per order; None when the route has no corridor, or when the proceeds
+    would not cover its fees (they stay on the seller's account, unconverted; an audit event says why)."""
     payment = _captured_payment(order)
     corridor = corridor_for(order)
     if payment is None or corridor is None or payment.release.status != TransactionStatus.POSTED:
@@ -599,14 +593,26 @@ def payout_schedule(*, order: Order) -> Payout | None:
         if existing is not None:
             return existing
         proceeds = payment.amount - order.duties_and_taxes
-        gross, conversion = _convert_proceeds(order, proceeds, corridor)
+        gross, conversion, conversion_legs = _conversion(order, proceeds, corridor)
         cap = Money(corridor.per_transfer_cap, corridor.currency)
         transfers = max(1, math.ceil(gross.amount / cap.amount))
         parts = allocate(gross, [1] * transfers)
         fees = [_tranche_fee(corridor, part) for part in parts]
-        if any(fee >= part for fee, part in zip(fees, parts, strict=True)):
-            raise DomainError(
-                f"{order.public_id}'s proceeds of {gross} do not cover the corridor's fees.", code="payout_below_fees"
+        if any(fee >= part for fee, part in zip(fees, parts, strict=True)):  # stays on the seller's account
+            audit_event_record(
+                actor=None,
+                verb=PAYOUT_NOT_SCHEDULED,
+                target=order,
+                data={"proceeds": str(gross), "fee": str(fees[0]), "corridor": str(corridor)},
+            )
+            return None
+        if conversion_legs:
+            ledger_post(
+                actor=None,
+                key=f"fx:{order.public_id}",
+                description=f"{order.public_id}: the seller's proceeds converted into {corridor.currency}",
+                legs=conversion_legs,
+                order_ref=order.public_id,
             )
         start = hub_today(order.destination_hub)
         days = _send_days(corridor, order.company, parts, start)

@@ -36,7 +36,6 @@ NOT_ANSWERED_BY_THE_API = {
     "too_many_decimals": "the ledger (payments services; no API yet)",
     "ledger_key_reused": "the ledger (payments services; no API yet)",
     "not_refundable": "refunds (payments services and tasks; no API yet)",
-    "payout_below_fees": "payouts (scheduled by a task on delivery)",
     "bad_signature": "webhooks (the payment provider's, outside the partners' API)",
     "stale_signature": "webhooks (the payment provider's, outside the partners' API)",
     "unknown_charge": "webhooks (the payment provider's, outside the partners' API)",

@@ -29,13 +29,14 @@ def test_a_worker_killed_mid_payout_loses_and_doubles_no_tranche(hs_nomenclature
     Corridor.objects.update(per_transfer_cap=Decimal("5000"), daily_cap=None)
     order = paid_lagos_order(yiw, lagos)
     celery_app.control.purge()
+    # When the order is delivered (its steps made here before any worker runs, so that none races them)
+    deliver(order)
     log = tmp_path / "workers.log"
-    # a worker whose rail answers slowly, so that it is killed with tranches still to send
+    # and the reactions reach a worker (duties, release, payout, tranches) whose rail answers slowly, so that it
+    # is killed with tranches still to send
     first = start_worker(log, SIMULATED_RAIL_LATENCY_SECONDS="0.25")
     second = None
     try:
-        # When the order is delivered (the reactions reach the worker: duties, release, payout, tranches)
-        deliver(order)
         assert wait_for(lambda: settled(order) >= 3), log.read_text()[-3000:]
         first.send_signal(signal.SIGKILL)  # and its worker dies mid-payout
         first.wait()

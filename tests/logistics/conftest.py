@@ -5,6 +5,8 @@ import pytest
 from django.utils import timezone
 from djmoney.money import Money
 
+from customs.models import Direction
+from customs.services import declaration_file
 from hubs.scoping import actor_for
 from logistics.models import Departure, ModeRule, UnitType
 from logistics.reference_units import load_reference_units
@@ -12,7 +14,6 @@ from logistics.services import parcel_receive
 from payments.services import payment_start
 from tests.payments.conftest import committed, place_order  # noqa: F401 (fixtures)
 from tests.trade.conftest import hgh, hkg, mys, rules, yiw  # noqa: F401 (fixtures)
-from trade.services import order_declare, order_release
 
 # The reference facts' carton (§2.1): 30 × 45 × 65 cm and 14 kg, charged at 15 kg by air.
 CARTON = {"weight_kg": Decimal(14), "length_cm": Decimal(30), "width_cm": Decimal(45), "height_cm": Decimal(65)}
@@ -30,8 +31,8 @@ def released_order(place_order, hkg):  # noqa: F811 (fixtures)
     def make(released=True):
         order = place_order()
         payment_start(actor=actor_for(hkg.seller_admin.user), order=order, method="sim_ok")
-        if released:
-            order_release(order=order_declare(order=order))
+        if released:  # the journey's step (a worker may have taken it first: then it is done already)
+            declaration_file(order=order, direction=Direction.EXPORT)
         order.refresh_from_db()
         return order
 

@@ -191,3 +191,15 @@ def test_the_officer_reads_the_hub_tax_account_statement_in_the_console(delivere
     assert list(statement.context["cl"].result_list.values_list("transaction__key", flat=True)) == [
         f"duties:{delivered.public_id}"
     ]
+
+
+def test_proceeds_below_the_corridors_fee_stay_on_the_sellers_account(lagos, yiw, committed):
+    order = paid_lagos_order(yiw, lagos, price="100.00")  # USD 12.50 of proceeds, a USD 25 fee a transfer
+    with committed():
+        deliver(order)  # the delivery's reaction does not fail: it says why there is no payout
+    order.refresh_from_db()
+    assert not hasattr(order, "payout")
+    event = AuditEvent.objects.get(verb="payout.not_scheduled", order_ref=order.public_id)
+    assert event.data["fee"] == "$25.00"
+    assert Account.objects.get(kind=AccountKind.COMPANY, company=yiw.company, currency="NGN").balance.amount > 0
+    assert reconcile() == []
