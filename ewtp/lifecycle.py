@@ -16,7 +16,7 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef
 
 from customs.models import Declaration, Direction
-from customs.services import declaration_file, refund_claim_compute
+from customs.services import REFUNDED_PROCEDURES, declaration_file, refund_claim_compute
 from hubs.kernel.transitions import react_to
 from logistics.models import Shipment, ShipmentStatus
 from trade.models import Order, OrderStatus
@@ -95,6 +95,12 @@ def journey_sweep_task() -> dict[str, int]:
         import_declare_task: Order.objects.filter(status=OrderStatus.SHIPPED).exclude(_declared(Direction.IMPORT)),
         deliver_task: Order.objects.filter(
             status=OrderStatus.IMPORT_RELEASED, shipment__status=ShipmentStatus.DELIVERED
+        ),
+        refund_claim_task: Order.objects.filter(
+            status=OrderStatus.DELIVERED,
+            refund_claim__isnull=True,
+            declarations__direction=Direction.EXPORT,
+            declarations__procedure__in=REFUNDED_PROCEDURES,
         ),
     }
     sent = {}

@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Chaos: `simulate --orders N` through real Celery worker processes while one of them is SIGKILLed every few
+seconds and started again. Beat's sweepers are sent every few seconds too (what a killed worker held is lost:
+the sweepers find it). Afterwards every order must be final, `reconcile` clean, and no effect done twice: one
+carrier booking per consignment, one rail transfer per settled tranche, one ledger transaction per key.
+
+    .venv/bin/python bench/chaos.py                 # 1,000 orders, 2 workers, a kill every 4 s
+    .venv/bin/python bench/chaos.py --orders 200    # what CI runs
+
+PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432) in a throwaway database, with Redis (REDIS_URL, else
+127.0.0.1:6379/12) as broker; without them, SQLite and the file-system broker. Exits non-zero on any failure.
+"""
+
+import argparse
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api import Database, answers  # noqa: E402 (the same throwaway database)
+
+REDIS_DEFAULT = "redis://127.0.0.1:6379/12"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--kill-every", type=float, default=4.0, help="seconds between two kills")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds before the run fails")
+    parser.add_argument("--db", choices=["auto", "postgres", "sqlite"], default="auto")
+    return parser.parse_args()
+
+
+def environment(database, var_dir):
+    broker = os.environ.get("REDIS_URL") or (REDIS_DEFAULT if database.server and answers(6379) else "")
+    env = {
+        "DJANGO_SETTINGS_MODULE": "ewtp.settings",
+        "VAR_DIR": str(var_dir),
+        "DATABASE_URL": database.url,
+        "CACHE_URL": f"filecache://{var_dir / 'cache'}",
+        "DEBUG": "true",  # the demo data's logins are for development only
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "LOG_LEVEL": "WARNING",
+    }
+    if broker:
+        env["REDIS_URL"] = broker
+    else:
+        os.environ.pop("REDIS_URL", None)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.update(env)
+    return env
+
+
+class Workers:
+    """Worker processes, one of which is killed (SIGKILL) and replaced every `every` seconds; beat's sweepers
+    sent every few seconds meanwhile."""
+
+    def __init__(self, count, log):
+        self.log, self.kills, self.stopping = log, 0, threading.Event()
+        self.processes = [self.start() for _ in range(count)]
+
+    def start(self):
+        with self.log.open("a") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "ewtp", "worker", "--pool=solo", "--loglevel=WARNING"]
+                + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def chaos(self, every):
+        from ewtp.lifecycle import journey_sweep_task
+        from logistics.tasks import departures_close_due_task
+        from payments.tasks import payments_sweep_task, tranches_due_task
+
+        sweepers = [journey_sweep_task, payments_sweep_task, tranches_due_task, departures_close_due_task]
+        next_kill = time.monotonic() + every
+        while not self.stopping.wait(2):
+            for sweeper in sweepers:
+                sweeper.delay()
+            if time.monotonic() >= next_kill:
+                victim = random.randrange(len(self.processes))
+                self.processes[victim].send_signal(signal.SIGKILL)
+                self.processes[victim].wait()
+                self.processes[victim] = self.start()
+                self.kills += 1
+                next_kill = time.monotonic() + every
+
+    def stop(self):
+        self.stopping.set()
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def effects_once():
+    """What was done twice, or is left undone: [] when every effect happened once."""
+    from django.db.models import Count
+
+    from logistics.models import Consignment, SimulatedCarrierBooking
+    from payments.models import LedgerTransaction, SimulatedRailTransfer, Tranche, TrancheStatus
+
+    found = []
+    consignments = set(Consignment.objects.exclude(waybill="").values_list("public_id", flat=True))
+    booked = list(SimulatedCarrierBooking.objects.filter(key__in=consignments).values_list("key", flat=True))
+    if sorted(booked) != sorted(consignments):
+        found.append(f"carrier bookings {len(booked)} for {len(consignments)} booked consignments")
+    settled = sorted(t.key for t in Tranche.objects.filter(status=TrancheStatus.SETTLED))
+    sent = sorted(SimulatedRailTransfer.objects.values_list("key", flat=True))
+    if settled != sent:
+        found.append(f"rail transfers {len(sent)} for {len(settled)} settled tranches")
+    doubled = LedgerTransaction.objects.values("key").annotate(n=Count("pk")).filter(n__gt=1).count()
+    if doubled:
+        found.append(f"{doubled} ledger keys posted more than once")
+    return found
+
+
+def main():
+    args = parse_args()
+    var_dir = Path(tempfile.mkdtemp(prefix="ewtp-chaos-"))
+    database = Database(args.db, var_dir)
+    workers = None
+    try:
+        env = environment(database, var_dir)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        from ewtp.celery import app
+        from ewtp.simulation import Simulation
+        from payments.reconciliation import reconcile
+        from payments.tasks import tranches_due_task
+
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        app.control.purge()
+        log = var_dir / "workers.log"
+        workers = Workers(args.workers, log)
+        chaos = threading.Thread(target=workers.chaos, args=(args.kill_every,), daemon=True)
+        chaos.start()
+        began = time.monotonic()
+        simulation = Simulation(orders=args.orders, seed=7, log=lambda line: None)
+        summary = simulation.run(timeout=args.timeout, pause=0.5)
+        # the payouts due today, settled through the kills too
+        from django.db.models import Q
+        from django.utils import timezone
+
+        from payments.models import Tranche, TrancheStatus
+
+        def unsettled():  # due today (a UTC date: no hub is behind it by a day) or left sending
+            due = Q(status=TrancheStatus.SCHEDULED, send_on__lte=timezone.now().date())
+            return Tranche.objects.filter(due | Q(status=TrancheStatus.SENDING)).count()
+
+        deadline = time.monotonic() + 120
+        while unsettled() and time.monotonic() < deadline:
+            tranches_due_task.delay()
+            time.sleep(2)
+        seconds = time.monotonic() - began
+        workers.stop()
+
+        final = simulation.final()
+        differences = reconcile()
+        twice = effects_once()
+        kind = "PostgreSQL + Redis" if "REDIS_URL" in env else "SQLite + file-system broker"
+        print(
+            f"\nChaos: {kind}; {args.orders} orders, {args.workers} workers, {workers.kills} SIGKILLs "
+            f"(one every {args.kill_every:g} s), {summary.rounds} rounds in {seconds:.0f} s "
+            f"({args.orders / seconds:.1f} orders/s)"
+        )
+        print(f"orders final: {final} of {args.orders} ({100 * final / args.orders:.0f}%)")
+        print(f"reconcile: {'clean' if not differences else f'{len(differences)} differences'}")
+        print(f"effects done twice or left undone: {twice or 'none'}")
+        print(f"tranches due and not settled: {unsettled()}")
+        ok = final == args.orders and not differences and not twice and not unsettled()
+        if not ok:
+            print(log.read_text()[-5000:])
+        return 0 if ok else 1
+    finally:
+        if workers is not None:
+            workers.stop()
+        from django.db import connections
+
+        connections.close_all()
+        database.drop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
