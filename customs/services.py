@@ -3,6 +3,7 @@ decisions and re-routes, and an SME's answer to a hold. Each move of a declarati
 moves its order alike, so that every decision is on the order's timeline."""
 
 import hashlib
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -451,3 +452,27 @@ def refund_claim_decide(*, actor, claim: RefundClaim, approve: bool, reason: str
             )
         RefundClaim.objects.filter(pk=claim.pk).update(decided_at=timezone.now())
         return transition(claim, to, actor=actor, reason=reason)
+
+
+def quota_restore(*, order: Order) -> QuotaEntry | None:
+    """A CBEC order's goods returned within the window after their import release give the consumer's annual quota
+    back: a negative movement, once. None when nothing was used, it was given back before, or the window passed."""
+    used = QuotaEntry.objects.filter(reference=order.public_id, amount__gt=0).first()
+    released = order.declarations.filter(direction=Direction.IMPORT, status=S.RELEASED).first()
+    if used is None or released is None:
+        return None
+    if timezone.now() - released.decided_at > timedelta(days=settings.CBEC_RETURN_WINDOW_DAYS):
+        return None
+    with transaction.atomic():
+        QuotaYear.objects.select_for_update().get_or_create(
+            hub=used.hub, consumer_hash=used.consumer_hash, year=used.year
+        )
+        if QuotaEntry.objects.filter(reference=order.public_id, amount__lt=0).exists():
+            return None
+        return QuotaEntry.objects.create(
+            hub=used.hub,
+            consumer_hash=used.consumer_hash,
+            year=used.year,
+            amount=-used.amount,
+            reference=used.reference,
+        )

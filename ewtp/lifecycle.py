@@ -16,7 +16,7 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef
 
 from customs.models import Declaration, Direction
-from customs.services import REFUNDED_PROCEDURES, declaration_file, refund_claim_compute
+from customs.services import REFUNDED_PROCEDURES, declaration_file, quota_restore, refund_claim_compute
 from hubs.kernel.transitions import react_to
 from logistics.models import Shipment, ShipmentStatus
 from trade.models import Order, OrderStatus
@@ -68,6 +68,12 @@ def delivered_shipment_task(shipment_pk: int) -> None:
 
 
 @shared_task
+def returned_shipment_task(shipment_pk: int) -> None:
+    """The goods came back: the consumer's CBEC quota is given back, within the return window."""
+    quota_restore(order=Order.objects.get(shipment__pk=shipment_pk))
+
+
+@shared_task
 def refund_claim_task(order_pk: int) -> None:
     """Delivered, the seller settled: its export VAT refund is computed where the origin hub grants one."""
     refund_claim_compute(order=Order.objects.select_related("company").get(pk=order_pk))
@@ -81,6 +87,7 @@ def wire() -> None:
     react_to(Order, OrderStatus.IMPORT_RELEASED, deliver_task)
     react_to(Shipment, ShipmentStatus.DELIVERED, delivered_shipment_task)
     react_to(Order, OrderStatus.DELIVERED, refund_claim_task)
+    react_to(Shipment, ShipmentStatus.RETURNED, returned_shipment_task)
 
 
 def _declared(direction: str):

@@ -204,6 +204,9 @@ SIMULATED_CARRIER = {
 }
 # Customs: the largest document an SME may send to answer a hold.
 CUSTOMS_DOCUMENT_MAX_BYTES = env.int("CUSTOMS_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# A CBEC import returned within this many days of its release gives the consumer's annual quota back (goods
+# returned in their original state within 6 months re-enter free: the reference facts, §3.5).
+CBEC_RETURN_WINDOW_DAYS = env.int("CBEC_RETURN_WINDOW_DAYS", default=183)
 # Payouts go through a bank rail (a dotted class path). The simulated one fails, times out and takes its time as
 # told here (shares of the calls, seconds), so that a demo or a soak test can watch payouts recover.
 BANK_RAIL = env.str("BANK_RAIL", default="payments.rails.SimulatedRail")

@@ -221,6 +221,7 @@ class Shipment(StateMachine, models.Model):
             ShipmentStatus.DAMAGED,
             ShipmentStatus.RETURNED,
         },
+        ShipmentStatus.DELIVERED: {ShipmentStatus.RETURNED},  # the buyer sent the goods back
     }
 
     class Meta:

@@ -5,13 +5,13 @@ the hub); delivered when the carrier says so. A lost message is sent on by the s
 from decimal import Decimal
 
 from customs.models import DeclarationStatus, Direction, Lane, Procedure, RiskRuleKind
-from customs.services import declaration_decide
+from customs.services import declaration_decide, quota_restore
 from ewtp.lifecycle import journey_sweep_task
 from hubs.models import AuditEvent, QuotaEntry
 from hubs.scoping import actor_for
 from payments.models import LedgerTransaction
 from payments.reconciliation import reconcile
-from tests.customs.conftest import declaration, pay, rule
+from tests.customs.conftest import declaration, pay, rule, track
 from tests.tenants import session_client
 from trade.models import OrderStatus
 from trade.selectors import journey_steps, order_timeline
@@ -122,3 +122,18 @@ def test_the_order_page_shows_the_journey_and_where_the_order_is_now(journey, hk
 def test_a_cancelled_order_ends_its_journey_where_it_left_the_road(place_order, hkg):
     order = order_cancel(actor=actor_for(hkg.seller_admin.user), order=place_order(), reason="Changed mind")
     assert journey_steps(order) == [{"label": "Placed", "state": "done"}, {"label": "Cancelled", "state": "now"}]
+
+
+def test_goods_returned_within_the_window_give_the_consumer_quota_back_once(journey, committed, settings):
+    order = journey.delivered(journey.shipped(journey.paid()))
+    used = QuotaEntry.objects.get(reference=order.public_id)
+    with committed():
+        track(order, "returned", minutes=2)
+    assert QuotaEntry.objects.get(reference=order.public_id, amount__lt=0).amount == -used.amount
+    assert quota_restore(order=order) is None  # once
+
+    late = journey.delivered(journey.shipped(journey.paid()))
+    settings.CBEC_RETURN_WINDOW_DAYS = 0
+    with committed():
+        track(late, "returned", minutes=2)
+    assert not QuotaEntry.objects.filter(reference=late.public_id, amount__lt=0).exists()
