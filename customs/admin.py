@@ -107,7 +107,8 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
         actor = actor_for_request(request)
         may_decide = actor.is_superuser or bool(actor.roles_at(declaration.hub) & set(OFFICER_ROLES))
         decision = DecisionForm(request.POST if "decision" in request.POST else None)
-        reroute = RerouteForm(request.POST if "lane" in request.POST else None, initial={"lane": declaration.lane})
+        rerouted = request.POST if "reroute-lane" in request.POST else None
+        reroute = RerouteForm(rerouted, prefix="reroute", initial={"lane": declaration.lane})
         for form, run in ((decision, declaration_decide), (reroute, declaration_reroute)):
             if request.method == "POST" and form.is_bound and form.is_valid():
                 if not may_decide:

@@ -140,8 +140,10 @@ def test_the_console_queue_puts_red_first_then_the_oldest_and_decides(journey, h
     assert refused.status_code == 400
     done = officer.post(url, {"decision": "hold", "reason": "Papers", "documents": "Invoice"})
     assert done.status_code == 302
+    rerouted = officer.post(url, {"reroute-lane": "yellow", "reroute-reason": "Papers will do"})
+    assert rerouted.status_code == 302
     red.refresh_from_db()
-    assert red.status == DeclarationStatus.HELD
+    assert (red.status, red.lane) == (DeclarationStatus.HELD, Lane.YELLOW)
     assert session_client(hgh.officer).post(url, {"decision": "release", "reason": "x"}).status_code == 404
 
 
