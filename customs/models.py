@@ -199,6 +199,7 @@ class Taxpayer(models.TextChoices):
 
 
 class RefundClaimStatus(models.TextChoices):
+    NOT_DUE = "not_due", "No refund due"
     COMPUTED = "computed", "Computed, not filed"
     FILED = "filed", "Filed with the hub"
     PAID = "paid", "Approved and paid"

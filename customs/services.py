@@ -356,8 +356,9 @@ def _refund_lines(order: Order, rules, currency: str) -> list[dict] | None:
 
 def refund_claim_compute(*, order: Order) -> RefundClaim | None:
     """The order's export VAT refund claim, computed (as a trading company's) once its export is released and its
-    seller settled: where the procedure is refunded, the origin hub's rules in force on the export date grant a
-    rate above zero, and the seller priced the goods in the hub's currency. None where no refund is due. Once."""
+    seller settled, where the procedure is one that is refunded: at the origin hub's rates in force on the export
+    date, on the price the seller quoted in the hub's currency. Where none is due (no rules then, another currency,
+    a rate of zero), the claim says so and why. None for the other procedures. Once."""
     export = order.declarations.filter(direction=Direction.EXPORT, status=S.RELEASED).first()
     if export is None or export.procedure not in REFUNDED_PROCEDURES:
         return None
@@ -365,11 +366,13 @@ def refund_claim_compute(*, order: Order) -> RefundClaim | None:
     export_date = timezone.localdate(export.decided_at, timezone=ZoneInfo(hub.timezone))
     rule_set = rule_set_in_force(hub, export_date)
     lines = _refund_lines(order, rule_set.as_rules(), hub.currency) if rule_set else None
-    if not lines:
-        return None
-    amount, explanation = trading_refund(lines, hub.currency)
-    if not amount:
-        return None
+    amount, explanation = trading_refund(lines, hub.currency) if lines else (Decimal(0), "")
+    if rule_set is None:
+        explanation = f"{hub.code} had no rules in force on {export_date}: no refund is due."
+    elif lines is None:
+        explanation = f"The goods were priced in another currency than {hub.currency}: no refund is computed here."
+    elif not amount:
+        explanation = f"{explanation} The rates in force grant no refund."
     with transaction.atomic():
         claim, created = RefundClaim.objects.get_or_create(
             order=order,
@@ -377,10 +380,11 @@ def refund_claim_compute(*, order: Order) -> RefundClaim | None:
                 "hub": hub,
                 "company": order.company,
                 "export_date": export_date,
-                "rule_set_version": rule_set.version,
-                "lines": lines,
+                "rule_set_version": rule_set.version if rule_set else 0,
+                "lines": lines or [],
                 "amount": Money(amount, hub.currency),
                 "explanation": explanation,
+                "status": RefundClaimStatus.COMPUTED if amount else RefundClaimStatus.NOT_DUE,
             },
         )
         if created:

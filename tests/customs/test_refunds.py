@@ -129,3 +129,14 @@ def test_the_seller_files_in_the_portal_and_the_officer_decides_in_the_console(e
     api = seller.get(f"/api/v1/refund-claims/{claim.public_id}/").json()
     assert api["status"] == "paid"
     assert api["amount"]["currency"] == "CNY"
+
+
+def test_where_the_rates_grant_none_the_claim_says_no_refund_is_due_once(exported):
+    exported.lines.update(hs_code="740311")  # copper: no export refund since 2024-12-01
+    claim = refund_claim_compute(order=exported)
+    assert claim.status == RefundClaimStatus.NOT_DUE
+    assert claim.amount == Money("0.00", "CNY")
+    assert "grant no refund" in claim.explanation
+    assert refund_claim_compute(order=exported) == claim
+    with pytest.raises(DomainError):
+        refund_claim_file(actor=actor_for(exported.company.memberships.first().user), claim=claim)
