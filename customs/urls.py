@@ -7,4 +7,6 @@ app_name = "customs"
 urlpatterns = [
     path("customs/", views.declarations, name="declarations"),
     path("customs/<str:public_id>/", views.declaration_detail, name="declaration-detail"),
+    path("customs/<str:public_id>/declaration.pdf", views.declaration_pdf, name="declaration-pdf"),
+    path("customs/<str:public_id>/invoice.pdf", views.invoice_pdf, name="invoice-pdf"),
 ]
