@@ -1,6 +1,7 @@
 """The officers' customs console: the review queue of their hub (the most severe lane first, then the oldest), a
 declaration's page with its risk reasons, mismatches and the seller's documents, where an officer decides or
-re-routes it; supervisors' queue age and throughput per lane; the hub's risk rules, edited as data."""
+re-routes it, and downloads it and its order's commercial invoice as PDFs; supervisors' queue age and throughput per
+lane; the hub's risk rules, edited as data."""
 
 import mimetypes
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from customs.documents import Kind, document_download
 from customs.forms import DecisionForm, RerouteForm
 from customs.models import LANE_ORDER, Declaration, DeclarationStatus, Lane, RefundClaim, RiskRule
 from customs.selectors import in_review_order
@@ -94,6 +96,18 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
                 view(self.document_view),
                 name="customs_declaration_document",
             ),
+            path(
+                "<int:object_id>/declaration.pdf",
+                view(self.pdf_view),
+                {"kind": "declaration"},
+                name="customs_declaration_pdf",
+            ),
+            path(
+                "<int:object_id>/invoice.pdf",
+                view(self.pdf_view),
+                {"kind": "invoice"},
+                name="customs_declaration_invoice_pdf",
+            ),
             path("queue/", view(self.queue_view), name="customs_declaration_queue"),
             *super().get_urls(),
         ]
@@ -142,6 +156,10 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
             filename=f"{object_id}-{document.pk}{mimetypes.guess_extension(document.content_type) or ''}",
             sha256=document.sha256,
         )
+
+    def pdf_view(self, request, object_id: int, kind: Kind):
+        """The declaration, or its order's commercial invoice, as a PDF labelled for the declaration's hub."""
+        return document_download(self._declaration(request, object_id), kind)
 
     def queue_view(self, request):
         """Supervisors: per lane, what waits and since when, and what was decided each of the last 7 days."""

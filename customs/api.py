@@ -1,12 +1,15 @@
-"""Customs in the API: declarations (read), and the seller's answer to a hold with documents (multipart); export
-VAT refund claims (read), filed by their seller."""
+"""Customs in the API: declarations (read) with their PDFs (the declaration and its order's commercial invoice),
+and the seller's answer to a hold with documents (multipart); export VAT refund claims (read), filed by their
+seller."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from customs.documents import document_download
 from customs.models import Declaration, DeclarationDocument, RefundClaim, Taxpayer
 from customs.selectors import declarations_for, refund_claims_for
 from customs.services import declaration_answer, refund_claim_file
@@ -86,6 +89,18 @@ class DeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             note=data.validated_data["note"],
         )
         return self.retrieve(request, id=declaration.public_id)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="declaration-pdf")
+    def declaration_pdf(self, request, *args, **kwargs):
+        """The declaration as a PDF, labelled in English and the language of its hub's country."""
+        return document_download(self.get_object(), "declaration")
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="invoice-pdf")
+    def invoice_pdf(self, request, *args, **kwargs):
+        """The order's commercial invoice as a PDF, labelled for the declaration's hub."""
+        return document_download(self.get_object(), "invoice")
 
 
 class RefundClaimSerializer(serializers.ModelSerializer):

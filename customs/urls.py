@@ -9,4 +9,6 @@ urlpatterns = [
     path("customs/refunds/", views.refund_claims, name="refund-claims"),
     path("customs/refunds/<str:public_id>/", views.refund_claim_detail, name="refund-claim-detail"),
     path("customs/<str:public_id>/", views.declaration_detail, name="declaration-detail"),
+    path("customs/<str:public_id>/declaration.pdf", views.declaration_pdf, name="declaration-pdf"),
+    path("customs/<str:public_id>/invoice.pdf", views.invoice_pdf, name="invoice-pdf"),
 ]

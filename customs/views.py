@@ -1,6 +1,6 @@
-"""The SME portal's customs: its orders' declarations, holds first, and the answer to a hold with documents (a
-seller sees the lane and what an officer asked, never the risk rules that chose the lane); its export VAT refund
-claims, filed from here."""
+"""The SME portal's customs: its orders' declarations, holds first, and the answer to a hold with documents; each
+declaration and its order's commercial invoice as PDFs (a seller sees the lane and what an officer asked, never the
+risk rules that chose the lane); its export VAT refund claims, filed from here."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
 
+from customs.documents import Kind, document_download
 from customs.forms import AnswerForm, RefundFilingForm
 from customs.models import DeclarationStatus, RefundClaimStatus
 from customs.selectors import declarations_for, refund_claims_for
@@ -52,6 +54,20 @@ def declaration_detail(request, public_id):
         and declaration.order.company_id in actor.company_ids,
     }
     return render(request, "customs/declaration_detail.html", context, status=400 if form.errors else 200)
+
+
+def _document(kind: Kind):
+    @login_required
+    @require_GET
+    def download(request, public_id):
+        declaration = get_object_or_404(declarations_for(actor_for_request(request)), public_id=public_id)
+        return document_download(declaration, kind)
+
+    return download
+
+
+declaration_pdf = _document("declaration")
+invoice_pdf = _document("invoice")
 
 
 @login_required

@@ -8,10 +8,9 @@ import io
 import barcode
 from barcode.writer import SVGWriter
 from django.http import HttpResponse
-from django.template.loader import render_to_string
-from weasyprint import HTML
 
 from hubs.kernel.downloads import download_response
+from hubs.kernel.pdf import pdf_render
 
 TEMPLATES = {"label": "logistics/label.html", "packing_list": "logistics/packing_list.html"}
 
@@ -33,7 +32,7 @@ def render(kind: str, shipment) -> bytes:
         "weight": sum(parcel.weight_kg for parcel in parcels),
         "barcode": code128_data_uri(shipment.waybill),
     }
-    return HTML(string=render_to_string(TEMPLATES[kind], context)).write_pdf()
+    return pdf_render(TEMPLATES[kind], context)
 
 
 def pdf_response(document) -> HttpResponse:

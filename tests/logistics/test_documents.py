@@ -4,17 +4,14 @@ by nobody else, and not before the carrier gave the waybill."""
 
 import base64
 import hashlib
-import io
 import os
-import shutil
-import subprocess
 
 import pytest
-from pypdf import PdfReader
 
 from logistics.models import Consignment, Shipment, ShipmentDocument
 from logistics.services import consignment_book, departure_close
 from tests.logistics.conftest import receive
+from tests.pdfs import cjk_font_installed, text_of
 from tests.tenants import session_client
 
 SELLER = "香港藤器有限公司 Hong Kong Rattan Co."
@@ -39,15 +36,6 @@ def booked(shipment, departure):
     consignment_book(consignment=Consignment.objects.get())
     shipment.refresh_from_db()
     return shipment
-
-
-def cjk_font_installed() -> bool:
-    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
-    return "Noto Sans CJK" in fonts
-
-
-def text_of(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_the_label_and_packing_list_are_pdfs_with_the_waybill_and_both_parties(shipment, departure, hkg, hgh):
