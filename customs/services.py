@@ -90,7 +90,8 @@ def _parties(order: Order) -> dict:
     }
 
 
-def _lines(order: Order) -> list[dict]:
+def _lines(order: Order, direction: str) -> list[dict]:
+    """The order's lines as declared; the quote's duties and taxes are the import's (an export owes none here)."""
     return [
         {
             "position": line.position,
@@ -100,7 +101,7 @@ def _lines(order: Order) -> list[dict]:
             "value": str(line.value.amount),
             "currency": line.value.currency.code,
             "origin": str(line.listing.origin_country) if line.listing else "",
-            "taxes": str(line.taxes_total.amount),
+            "taxes": str(line.taxes_total.amount if direction == Direction.IMPORT else 0 * line.taxes_total.amount),
         }
         for line in order.lines.select_related("listing").order_by("position")
     ]
@@ -134,7 +135,7 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
             procedure=procedure_for(order, direction),
             parts=(order.quote.export_declarations or 1) if direction == Direction.EXPORT else 1,
             parties=_parties(order),
-            lines=_lines(order),
+            lines=_lines(order, direction),
             value=order.goods,
             duties_and_taxes=order.duties_and_taxes if direction == Direction.IMPORT else order.goods * 0,
             lane=Lane.GREEN,
