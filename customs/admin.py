@@ -1,7 +1,8 @@
 """The officers' customs console: the review queue of their hub (the most severe lane first, then the oldest), a
 declaration's page with its risk reasons, mismatches and the seller's documents, where an officer decides or
 re-routes it, and downloads it and its order's commercial invoice as PDFs; supervisors' queue age and throughput per
-lane; the hub's risk rules, edited as data."""
+lane; the hub's risk rules, edited as data; export VAT refund claims; hub-to-hub messages and the hub-pair keys they
+are signed with (never their secrets), rotated by supervisors."""
 
 import mimetypes
 from datetime import timedelta
@@ -16,8 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from customs.documents import Kind, document_download
+from customs.exchange import hub_key_retire, hub_key_rotate
 from customs.forms import DecisionForm, RerouteForm
-from customs.models import LANE_ORDER, Declaration, DeclarationStatus, Lane, RefundClaim, RiskRule
+from customs.models import LANE_ORDER, Declaration, DeclarationStatus, HubKey, HubMessage, Lane, RefundClaim, RiskRule
 from customs.selectors import in_review_order
 from customs.services import declaration_decide, declaration_reroute, refund_claim_decide, risk_rule_save
 from hubs.admin import ReadOnly, TenantAdmin
@@ -264,3 +266,62 @@ class RefundClaimAdmin(ReadOnly, TenantAdmin):
             approve=False,
             reason="Rejected in the console.",
         )
+
+
+@admin.register(HubMessage)
+class HubMessageAdmin(ReadOnly, TenantAdmin):
+    """Hub-to-hub messages, seen by both their hubs: the outbox's attempts and errors, the inbox's pre-score."""
+
+    list_display = [
+        "public_id",
+        "kind",
+        "order",
+        "origin_hub",
+        "destination_hub",
+        "sequence",
+        "status",
+        "pre_lane",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "applied_at",
+    ]
+    list_filter = ["status", "kind", "origin_hub", "destination_hub"]
+    search_fields = ["public_id", "order__public_id"]
+    list_select_related = ["order", "origin_hub", "destination_hub"]
+
+    @admin.display(description="Pre-score")
+    def pre_lane(self, message):
+        return message.pre_score.get("lane", "—")
+
+
+@admin.register(HubKey)
+class HubKeyAdmin(ReadOnly, TenantAdmin):
+    """The keys each hub pair's messages are signed with: which signs, which still verify. The secret is never
+    shown. A supervisor of either hub rotates a pair's keys, or retires one at once (its secret leaked)."""
+
+    list_display = ["key_id", "origin_hub", "destination_hub", "active_from", "retired_at", "signs"]
+    list_filter = ["origin_hub", "destination_hub"]
+    list_select_related = ["origin_hub", "destination_hub"]
+    exclude = ["secret"]
+    actions = ["rotate", "retire"]
+    service_arg = "key"
+
+    @admin.display(description="Signs now", boolean=True)
+    def signs(self, key):
+        return key.retired_at is None
+
+    def has_supervise_permission(self, request):
+        return request.user.is_superuser or actor_for_request(request).has_role(Role.HUB_SUPERVISOR)
+
+    @admin.action(
+        description="Rotate the selected keys' pairs (the old keys verify during the grace period)",
+        permissions=["supervise"],
+    )
+    def rotate(self, request, queryset):
+        pairs = {(key.origin_hub_id, key.destination_hub_id): key for key in queryset}
+        self.run_service(request, hub_key_rotate, pairs.values(), ("{count} pair rotated.", "{count} pairs rotated."))
+
+    @admin.action(description="Retire the selected keys now", permissions=["supervise"])
+    def retire(self, request, queryset):
+        self.run_service(request, hub_key_retire, queryset, ("{count} key retired.", "{count} keys retired."))

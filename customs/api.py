@@ -1,20 +1,24 @@
 """Customs in the API: declarations (read) with their PDFs (the declaration and its order's commercial invoice),
 and the seller's answer to a hold with documents (multipart); export VAT refund claims (read), filed by their
-seller."""
+seller; and the hub-to-hub pre-arrival endpoint (signed by the sending hub, outside the partners' API)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from customs.documents import document_download
+from customs.exchange import pre_arrival_receive
 from customs.models import Declaration, DeclarationDocument, RefundClaim, Taxpayer
 from customs.selectors import declarations_for, refund_claims_for
 from customs.services import declaration_answer, refund_claim_file
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.scoping import actor_for_request
+from hubs.throttling import AddressRateThrottle
 
 
 class DeclarationDocumentSerializer(serializers.ModelSerializer):
@@ -155,3 +159,18 @@ class RefundClaimViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         data.is_valid(raise_exception=True)
         claim = refund_claim_file(actor=actor_for_request(request), claim=claim, **data.validated_data)
         return Response(self.get_serializer(claim).data)
+
+
+class PreArrivalView(APIView):
+    """A hub's pre-arrival message to another (`Hub-Key` names the pair's key, `Hub-Signature` signs the body), for
+    a transport over HTTP: applied once, in the pair's order. A replay answers `applied: false` and changes nothing;
+    a refusal answers 400 with its code (a gap's message is sent again by its origin)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AddressRateThrottle]
+
+    @extend_schema(exclude=True)  # between hubs, not the partners' API
+    def post(self, request):
+        message, applied = pre_arrival_receive(headers=request.headers, body=request.body)
+        return Response({"message": message.public_id, "sequence": message.sequence, "applied": applied})

@@ -1,6 +1,7 @@
 """Customs: an order's export declaration at its origin hub and import declaration at its destination hub, each
 scored into a risk lane by the hub's own rules (data an officer edits) and decided by the platform (green) or an
-officer (yellow: documents; red: inspection). An SME answers a hold with documents, kept with their checksum."""
+officer (yellow: documents; red: inspection). An SME answers a hold with documents, kept with their checksum.
+Hub to hub, the origin sends the destination a signed pre-arrival message once an export is released."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -93,6 +94,9 @@ class Declaration(StateMachine, models.Model):
         default=list, help_text="[{field, order, payment, waybill}]: where the three documents differ (import)."
     )
     documents_requested = models.TextField(blank=True)
+    pre_arrival = models.JSONField(
+        default=dict, blank=True, help_text="{message, lane, risk, applied_at}: the pre-arrival it was filed with."
+    )
     status = models.CharField(max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.FILED)
     filed_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -252,6 +256,106 @@ class RefundClaim(StateMachine, models.Model):
 
     def __str__(self):
         return self.public_id
+
+    @property
+    def order_ref(self):
+        return self.order.public_id
+
+
+# --- hub to hub: pre-arrival messages (ACDD / WCO PLACI data), signed per hub pair ---------------------------------
+
+HUB_KEY_ROTATED = verb("hub_key.rotated", "Key {key} of {origin} → {destination} rotated by {actor}")
+HUB_KEY_RETIRED = verb("hub_key.retired", "Key {key} of {origin} → {destination} retired by {actor}")
+
+
+class HubKey(models.Model):
+    """A secret one hub signs its messages to another with. Rotation: the newest key not due to retire signs; the
+    older ones still verify until their `retired_at`, so that messages in flight are not refused."""
+
+    key_id = PublicIdField(prefix="HKY")
+    origin_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    destination_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    secret = models.CharField(max_length=64, editable=False)
+    active_from = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="From then on it verifies nothing.")
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = ("origin_hub", "destination_hub")
+    tenant_company = None
+
+    class Meta:
+        ordering = ["origin_hub", "destination_hub", "-active_from", "-pk"]
+
+    def __str__(self):
+        return self.key_id
+
+    def verifies_at(self, when) -> bool:
+        return self.active_from <= when and (self.retired_at is None or when < self.retired_at)
+
+
+class HubMessageKind(models.TextChoices):
+    PRE_ARRIVAL = "pre_arrival", "Pre-arrival (ACDD / PLACI)"
+
+
+class HubMessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed, to be sent again"
+
+
+transition_verbs(
+    "hub_message",
+    {
+        "sent": "Message {message} sent to {destination}",
+        "applied": "Message {message} applied at {destination}: pre-scored {lane}",
+        "failed": "Message {message} not delivered to {destination}, to be sent again",
+    },
+)
+HUB_MESSAGE_QUEUED = verb("hub_message.queued", "Message {message} (#{sequence}) queued for {destination}")
+HUB_MESSAGE_REFUSED = verb("hub_message.refused", "Message {message} refused at {destination}: {code}")
+
+M = HubMessageStatus
+
+
+class HubMessage(StateMachine, models.Model):
+    """One message from an order's origin hub to its destination hub: the origin's outbox row (pending until the
+    destination acknowledges it, sent again with back-off when it fails) and the destination's inbox row (applied
+    once, in the pair's sequence, with the pre-score the destination's risk rules gave it)."""
+
+    public_id = PublicIdField(prefix="HMS")
+    origin_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    destination_hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, related_name="hub_messages")
+    kind = models.CharField(max_length=20, choices=HubMessageKind.choices)
+    sequence = models.PositiveIntegerField(help_text="Its number among the pair's messages, from 1.")
+    payload = models.JSONField(help_text="The ACDD / PLACI data set, as signed.")
+    pre_score = models.JSONField(default=dict, blank=True, help_text="{lane, risk}: the destination's risk rules.")
+    status = models.CharField(max_length=10, choices=HubMessageStatus.choices, default=HubMessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When it was last sent.")
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_hub = ("origin_hub", "destination_hub")
+    tenant_company = "order__company"
+
+    audit_name = "hub_message"
+    TRANSITIONS = {M.PENDING: {M.SENT, M.APPLIED, M.FAILED}, M.FAILED: {M.SENT, M.APPLIED}, M.SENT: {M.APPLIED}}
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["origin_hub", "destination_hub", "sequence"], name="one_message_number"),
+            models.UniqueConstraint(fields=["order", "kind"], name="one_message_of_a_kind_per_order"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="hub_message_due")]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.get_kind_display()})"
 
     @property
     def order_ref(self):

@@ -1,9 +1,9 @@
 """Scoped reads of customs: a declaration is its declaring hub's and its order's seller's; risk rules are their
-hub's."""
+hub's; a hub message is both its hubs' and its order's seller's; a hub-pair key is both its hubs'."""
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from customs.models import LANE_ORDER, Declaration, DeclarationDocument, RefundClaim, RiskRule
+from customs.models import LANE_ORDER, Declaration, DeclarationDocument, HubKey, HubMessage, RefundClaim, RiskRule
 from hubs.scoping import restrict, selector_for
 
 
@@ -34,3 +34,13 @@ def risk_rules_for(actor) -> QuerySet[RiskRule]:
 @selector_for(RefundClaim)
 def refund_claims_for(actor) -> QuerySet[RefundClaim]:
     return restrict(RefundClaim.objects.select_related("order", "hub", "company"), actor)
+
+
+@selector_for(HubMessage)
+def hub_messages_for(actor) -> QuerySet[HubMessage]:
+    return restrict(HubMessage.objects.select_related("order", "origin_hub", "destination_hub"), actor)
+
+
+@selector_for(HubKey)
+def hub_keys_for(actor) -> QuerySet[HubKey]:
+    return restrict(HubKey.objects.select_related("origin_hub", "destination_hub").defer("secret"), actor)

@@ -25,6 +25,9 @@ from customs.models import (
     DeclarationDocument,
     DeclarationStatus,
     Direction,
+    HubMessage,
+    HubMessageKind,
+    HubMessageStatus,
     Lane,
     Procedure,
     RefundClaim,
@@ -71,7 +74,8 @@ def procedure_for(order: Order, direction: str) -> str:
     return Procedure.GENERAL_TRADE if chinese else Procedure.GENERAL
 
 
-def _parties(order: Order) -> dict:
+def declaration_parties(order: Order) -> dict:
+    """Exporter, importer and declarant of the order's declarations (and of its pre-arrival message)."""
     company, buyer = order.company, order.buyer
     return {
         "exporter": {
@@ -109,9 +113,10 @@ def _lines(order: Order, direction: str) -> list[dict]:
 
 def declaration_file(*, order: Order, direction: str) -> Declaration:
     """File the order's declaration in `direction` (export once paid, import once shipped): its procedure, parties
-    and lines with the binding quote's figures; at import, the three-document match first. Scored into a lane by
-    the hub's rules: green is released at once; a mismatch is held, naming each differing field; yellow and red
-    wait in the officers' queue. Filing again returns the declaration filed before."""
+    and lines with the binding quote's figures; at import, the three-document match first, and the pre-arrival
+    message applied for the order (its id and pre-score). Scored into a lane by the hub's rules: green is released
+    at once; a mismatch is held, naming each differing field; yellow and red wait in the officers' queue. Filing
+    again returns the declaration filed before."""
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -134,7 +139,7 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
             hub=hub,
             procedure=procedure_for(order, direction),
             parts=(order.quote.export_declarations or 1) if direction == Direction.EXPORT else 1,
-            parties=_parties(order),
+            parties=declaration_parties(order),
             lines=_lines(order, direction),
             value=order.goods,
             duties_and_taxes=order.duties_and_taxes if direction == Direction.IMPORT else order.goods * 0,
@@ -142,6 +147,7 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
         )
         if direction == Direction.IMPORT:
             _, declaration.mismatches = three_document_match(order)
+            declaration.pre_arrival = _pre_arrival(order)
         declaration.save()  # its public id draws the random rule
         declaration.lane, declaration.risk = score(declaration)
         declaration.save(update_fields=["lane", "risk"])
@@ -155,6 +161,7 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
                 "hub": hub.code,
                 "lane": declaration.lane,
                 "risk": declaration.risk,
+                "pre_arrival": declaration.pre_arrival.get("message", ""),
             },
         )
         order_declare(order=order, reason=f"{declaration.public_id} filed at {hub.code}")
@@ -170,6 +177,17 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
         if declaration.lane == Lane.GREEN:
             return _release(declaration, actor=None, reason="Green lane: released at once.")
         return declaration
+
+
+def _pre_arrival(order: Order) -> dict:
+    """The pre-arrival message the destination applied for the order, as an import declaration records it; empty
+    when none came (the declaration is filed all the same)."""
+    message = HubMessage.objects.filter(
+        order=order, kind=HubMessageKind.PRE_ARRIVAL, status=HubMessageStatus.APPLIED
+    ).first()
+    if message is None:
+        return {}
+    return {"message": message.public_id, **message.pre_score, "applied_at": message.applied_at.isoformat()}
 
 
 def _release(declaration: Declaration, *, actor, reason: str) -> Declaration:

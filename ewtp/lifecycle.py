@@ -2,7 +2,8 @@
 the commit of the transition before it (`react_to`), and a sweeper that sends on whatever a lost message left.
 
     quote → order placed → paid into escrow (payments) → export declaration at the origin hub, scored, released
-    when green or by an officer (customs) → parcels received, consolidated, booked, departed (logistics) → shipped
+    when green or by an officer (customs) → pre-arrival message to the destination hub, pre-scored there (customs,
+    hub to hub) → parcels received, consolidated, booked, departed (logistics) → shipped
     → import declaration at the destination hub, three-document match, scored, released (customs) → duties to
     the hub's tax account (payments) → delivered once the carrier says so → escrow released, payout in tranches
     (payments) → export VAT refund claim computed where the origin hub grants one (customs), filed by the seller,
@@ -15,9 +16,10 @@ other step is here or in the apps' own reactions (payments reacts to import rele
 from celery import shared_task
 from django.db.models import Exists, OuterRef
 
+from customs.exchange import pre_arrival_queue
 from customs.models import Declaration, Direction
 from customs.services import REFUNDED_PROCEDURES, declaration_file, quota_restore, refund_claim_compute
-from hubs.kernel.transitions import react_to
+from hubs.kernel.transitions import react_to, react_within
 from logistics.models import Shipment, ShipmentStatus
 from trade.models import Order, OrderStatus
 from trade.services import order_deliver, order_ship
@@ -80,8 +82,10 @@ def refund_claim_task(order_pk: int) -> None:
 
 
 def wire() -> None:
-    """Each step sent on the commit of the transition before it, whoever made that transition."""
+    """Each step sent on the commit of the transition before it, whoever made that transition; the pre-arrival
+    message written with the export's release itself, so that neither commits without the other."""
     react_to(Order, OrderStatus.PAID, export_declare_task)
+    react_within(Order, OrderStatus.EXPORT_RELEASED, pre_arrival_queue)
     react_to(Shipment, ShipmentStatus.IN_TRANSIT, ship_task)
     react_to(Order, OrderStatus.SHIPPED, import_declare_task)
     react_to(Order, OrderStatus.IMPORT_RELEASED, deliver_task)

@@ -207,6 +207,12 @@ CUSTOMS_DOCUMENT_MAX_BYTES = env.int("CUSTOMS_DOCUMENT_MAX_BYTES", default=5 * 1
 # A CBEC import returned within this many days of its release gives the consumer's annual quota back (goods
 # returned in their original state within 6 months re-enter free: the reference facts, §3.5).
 CBEC_RETURN_WINDOW_DAYS = env.int("CBEC_RETURN_WINDOW_DAYS", default=183)
+
+
+# Hub to hub: pre-arrival messages go through a transport (a dotted class path; the in-process one hands them to the
+# destination hub on this platform); a rotated hub-pair key still verifies for this many hours.
+HUB_MESSAGE_TRANSPORT = env.str("HUB_MESSAGE_TRANSPORT", default="customs.exchange.InProcessTransport")
+HUB_KEY_GRACE_HOURS = env.int("HUB_KEY_GRACE_HOURS", default=24)
 # Payouts go through a bank rail (a dotted class path). The simulated one fails, times out and takes its time as
 # told here (shares of the calls, seconds), so that a demo or a soak test can watch payouts recover.
 BANK_RAIL = env.str("BANK_RAIL", default="payments.rails.SimulatedRail")
@@ -312,6 +318,8 @@ CELERY_BEAT_SCHEDULE = {
     "departures-close": {"task": "logistics.tasks.departures_close_due_task", "schedule": 60},
     # The journey: orders a lost message left between two steps, sent on.
     "journey-sweep": {"task": "ewtp.lifecycle.journey_sweep_task", "schedule": 60},
+    # Hub to hub: pre-arrival messages due again (after a failure's back-off, or a worker that died mid-send).
+    "hub-messages-sweep": {"task": "customs.tasks.hub_messages_sweep_task", "schedule": 30},
     # Tracking: each shipment on its way asked of the carrier, besides what its webhook brings.
     "shipments-track": {"task": "logistics.tasks.shipments_track_task", "schedule": 15 * 60},
     # The books proven every night at 02:00 UTC; what differs is shown in the console.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from customs.api import PreArrivalView
 from ewtp.api import router
 from ewtp.health import healthz
 from hubs.api import FxRateView, MeView
@@ -29,6 +30,7 @@ urlpatterns = [
     path("api/v1/rates/", RatesView.as_view(), name="api-rates"),
     path("api/v1/payments/webhook/", ProviderWebhookView.as_view(), name="api-payments-webhook"),
     path("api/v1/logistics/webhook/", CarrierWebhookView.as_view(), name="api-logistics-webhook"),
+    path("api/v1/customs/pre-arrival/", PreArrivalView.as_view(), name="api-customs-pre-arrival"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the docs run no inline script.

@@ -30,7 +30,8 @@ from django.utils.module_loading import autodiscover_modules
 from djmoney.money import Money
 from rest_framework.routers import Route
 
-from customs.models import Declaration, Direction, Lane, RefundClaim, RiskRule, RiskRuleKind
+from customs.exchange import hub_message_deliver
+from customs.models import Declaration, Direction, HubMessage, Lane, RefundClaim, RiskRule, RiskRuleKind
 from customs.services import declaration_answer, declaration_decide, declaration_file
 from ewtp.api import router
 from hubs.admin import TenantAdmin
@@ -172,8 +173,8 @@ def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
     order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, its
     export declaration held and answered with a document under HKG's risk rule, its refund claim filed, a second
-    order paid out in tranches with its parcel in a departure's consignment and its shipment tracked, and the audit
-    events all of that records."""
+    order paid out in tranches with its pre-arrival message applied under the pair's key, its parcel in a
+    departure's consignment and its shipment tracked, and the audit events all of that records."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -217,7 +218,8 @@ def build_victim():
     Corridor.objects.create(from_country="CN", to_country="HK", currency="CNY", per_transfer_cap=Decimal("100"))
     delivered = order_place(actor=actor_for(hkg.seller_admin.user), quote=quote_listing(hkg, hgh, listing), buyer=BUYER)
     payment_start(actor=actor_for(hkg.seller_admin.user), order=delivered, method="sim_ok")
-    deliver(delivered)
+    deliver(delivered)  # its export's release queues its pre-arrival message, delivered under the pair's first key
+    hub_message_deliver(message=HubMessage.objects.get(order=delivered))
     escrow_release(order=delivered)
     payout_schedule(order=delivered)
     # Its parcel, in a consignment of a departure from Hong Kong to Hangzhou.

@@ -44,6 +44,9 @@ class StateMachine:
 # downstream of the model's own registers them (payments reacts to an order's import release and delivery), so
 # that whoever drives the transition (a service, the console, the journey's tasks) need not know them.
 _REACTIONS: dict[tuple[str, str], list] = defaultdict(list)
+# (model label, state) → the writes made inside the transition's own transaction, with the locked row: those that
+# must commit or roll back with it (an outbox row, so that a message is never lost nor sent for a move undone).
+_WRITES: dict[tuple[str, str], list] = defaultdict(list)
 
 
 def react_to(model, state, task) -> None:
@@ -52,10 +55,16 @@ def react_to(model, state, task) -> None:
         _REACTIONS[model._meta.label, state].append(task)
 
 
+def react_within(model, state, write) -> None:
+    """Call `write` (taking the locked row) inside the transaction of every transition of a `model` row to `state`."""
+    if write not in _WRITES[model._meta.label, state]:
+        _WRITES[model._meta.label, state].append(write)
+
+
 def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, then=None):
     """Move `obj` to state `to`: lock its row, check the model's map, save only the state, record an
-    audit event (from, to, actor, reason), and send `then` (a task taking the row's pk) and the tasks that
-    react to the state (`react_to`) on commit.
+    audit event (from, to, actor, reason), make the writes that react within it (`react_within`), and send
+    `then` (a task taking the row's pk) and the tasks that react to the state (`react_to`) on commit.
 
     Returns the locked, updated row. Runs in the caller's transaction, or in one of its own.
     """
@@ -83,6 +92,8 @@ def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, th
             reason=reason,
             data={"from": current, "to": to, **(data or {})},
         )
+        for write in _WRITES.get((model._meta.label, to), []):
+            write(obj)
         for task in ([then] if then is not None else []) + _REACTIONS.get((model._meta.label, to), []):
             enqueue_on_commit(task, obj.pk)
     return obj
