@@ -12,7 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
-from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet
+from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet, WebhookDeliveryViewSet, WebhookEndpointViewSet
 from hubs.kernel.errors import DomainError
 from logistics.api import ConsignmentViewSet, DepartureViewSet, ParcelViewSet, ShipmentViewSet
 from payments.api import AccountViewSet, PaymentViewSet, PayoutViewSet
@@ -32,6 +32,8 @@ router.register("departures", DepartureViewSet, basename="departure")
 router.register("consignments", ConsignmentViewSet, basename="consignment")
 router.register("parcels", ParcelViewSet, basename="parcel")
 router.register("shipments", ShipmentViewSet, basename="shipment")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 
 class ExceptionHandler(StandardExceptionHandler):
