@@ -325,8 +325,9 @@ class WebhookEndpointViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrie
     @action(detail=True, methods=["post"])
     def test(self, request, id=None):
         """Send the endpoint a test event (`webhook.test`); its delivery is logged like any other."""
-        delivery = webhook_endpoint_test(actor=actor_for_request(request), endpoint=self.get_object())
-        delivery = webhook_deliveries_for(actor_for_request(request)).get(pk=delivery.pk)
+        actor = actor_for_request(request)
+        delivery = webhook_endpoint_test(actor=actor, endpoint=self.get_object())
+        delivery = webhook_deliveries_for(actor).get(pk=delivery.pk)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -54,9 +54,9 @@ MAX_BACK_OFF = timedelta(hours=1)
 
 
 def event_types() -> list[str]:
-    """What a partner may subscribe to: each state an order reaches (`order.<state>`, declared by the order's
-    model), and the test event."""
-    return sorted(verb for verb in SENTENCES if verb.startswith("order.")) + [TEST_EVENT]
+    """What an endpoint may choose to be sent: each state an order reaches (`order.<state>`, declared by the order's
+    model). A test event goes to the endpoint it tests whatever it chose."""
+    return sorted(verb for verb in SENTENCES if verb.startswith("order."))
 
 
 # --- endpoints ----------------------------------------------------------------------------------------------
