@@ -103,6 +103,9 @@ DOMAIN_ERROR_CODES = {
     "v1_rates_retrieve": {"unknown_route", "invalid_parcel"},
     "v1_shipments_label_retrieve": {"not_booked"},
     "v1_shipments_packing_list_retrieve": {"not_booked"},
+    "v1_webhook_endpoints_create": {"company", "invalid_webhook_url", "private_webhook_url", "unknown_event_type"},
+    "v1_webhook_endpoints_deactivate_create": {"invalid_transition"},
+    "v1_webhook_endpoints_test_create": {"endpoint_inactive"},
 }
 
 # Validators that are plain functions carry no code DRF can read; the codes they raise.

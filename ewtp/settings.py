@@ -198,6 +198,12 @@ CARRIER = env.str("CARRIER", default="logistics.carriers.SimulatedCarrier")
 CARRIER_WEBHOOK_SECRETS = env.list(
     "CARRIER_WEBHOOK_SECRETS", default=[hashlib.sha256(f"carrier-webhooks:{SECRET_KEY}".encode()).hexdigest()]
 )
+# Partner webhooks (`hubs.partner_webhooks`): how long an endpoint has to answer, how many times an event is sent
+# before it is given up (backing off from a minute, doubling, an hour at most), and whether endpoints may be on
+# private or loopback addresses (never in production: a partner's URL must not reach into our network).
+PARTNER_WEBHOOKS_TIMEOUT_SECONDS = env.float("PARTNER_WEBHOOKS_TIMEOUT_SECONDS", default=5)
+PARTNER_WEBHOOKS_MAX_ATTEMPTS = env.int("PARTNER_WEBHOOKS_MAX_ATTEMPTS", default=10)
+PARTNER_WEBHOOKS_ALLOW_PRIVATE = env.bool("PARTNER_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 SIMULATED_CARRIER = {
     "failure_rate": env.float("SIMULATED_CARRIER_FAILURE_RATE", default=0.0),
     "timeout_rate": env.float("SIMULATED_CARRIER_TIMEOUT_RATE", default=0.0),
@@ -309,6 +315,8 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "hubs.tasks.worker_heartbeat_task", "schedule": 30, "options": {"expires": 30}},
     # The API keeps the first answer to an Idempotency-Key for 24 hours, then forgets it.
     "purge-expired-claims": {"task": "hubs.tasks.purge_expired_claims_task", "schedule": 60 * 60},
+    # Partner webhooks whose next attempt is due, and those whose worker died while sending them.
+    "webhook-deliveries-sweep": {"task": "hubs.tasks.webhook_deliveries_sweep_task", "schedule": 60},
     # Payments left pending, refunds and escrow moves a lost message left undone; unpaid orders past their window.
     "payments-sweep": {"task": "payments.tasks.payments_sweep_task", "schedule": 60},
     "cancel-unpaid-orders": {"task": "payments.tasks.cancel_unpaid_orders_task", "schedule": 60},
@@ -334,8 +342,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Lockouts are logged as warnings; every successful login is not news. WeasyPrint reports each step of every
-    # PDF it renders at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
+    # PDF it renders at INFO; httpx each request of partner webhooks, which their delivery log holds.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # Production hardening: on whenever DEBUG is off (TLS terminates at the proxy in front of gunicorn).

@@ -36,7 +36,11 @@ from hubs.models import (
     Role,
     RuleSet,
     User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
+from hubs.partner_webhooks import webhook_endpoint_test
 from hubs.scoping import actor_for_request, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import (
@@ -344,6 +348,67 @@ class AuditEventAdmin(ReadOnly, TenantAdmin):
     search_fields = ["actor_label", "verb", "target_id", "order_ref", "reason"]
     list_select_related = ["company", "target_type"]
     date_hierarchy = "at"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnly, TenantAdmin):
+    """Companies' partner endpoints, read only (their secrets never shown): an officer helping a partner connect
+    sends one a test event and reads its delivery below."""
+
+    list_display = ["public_id", "company", "url", "description", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["public_id", "url", "company__legal_name"]
+    list_select_related = ["company"]
+    fields = ["public_id", "company", "url", "description", "event_types", "active", "created_at", "created_by"]
+    readonly_fields = fields
+    actions = ["send_test"]
+    service_arg = "endpoint"
+
+    def has_send_test_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(description="Send a test event to the selected endpoints", permissions=["send_test"])
+    def send_test(self, request, queryset):
+        self.run_service(
+            request,
+            webhook_endpoint_test,
+            queryset.filter(active=True),
+            ("{count} test event sent.", "{count} test events sent."),
+        )
+
+
+class WebhookAttemptInline(ReadOnly, ConsoleMixin, admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["number", "started_at", "outcome", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return True  # whoever sees the delivery (its page is scoped) sees its attempts
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnly, TenantAdmin):
+    """Every event sent to a partner endpoint, with each attempt and its outcome."""
+
+    list_display = ["public_id", "event_type", "endpoint", "status", "attempt_count", "next_attempt_at", "created_at"]
+    list_filter = ["status", "event_type"]
+    search_fields = ["public_id", "endpoint__public_id", "endpoint__url"]
+    list_select_related = ["endpoint"]
+    fields = [
+        "public_id",
+        "endpoint",
+        "event_type",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+        "payload",
+    ]
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    date_hierarchy = "created_at"
 
 
 def _supervises(request, rule_set):

@@ -1,7 +1,7 @@
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,9 +9,24 @@ from rest_framework.views import APIView
 from hubs.authentication import ApiKeyAuthentication
 from hubs.fx import fx_rate_on
 from hubs.kernel.api import BaseViewSet, TenantViewSet
-from hubs.models import ApiKey, Company, HSCode, Hub, Membership
+from hubs.kernel.errors import DomainError
+from hubs.models import ApiKey, Company, HSCode, Hub, Membership, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from hubs.partner_webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    webhook_endpoint_add,
+    webhook_endpoint_deactivate,
+    webhook_endpoint_test,
+)
 from hubs.scoping import actor_for_request
-from hubs.selectors import companies_for, hs_code_validate, hs_codes_search, hubs_directory
+from hubs.selectors import (
+    companies_for,
+    hs_code_validate,
+    hs_codes_search,
+    hubs_directory,
+    webhook_deliveries_for,
+    webhook_endpoints_for,
+)
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -174,3 +189,153 @@ class FxRateView(APIView):
             "snapshots": rate.snapshots,
         }
         return Response(FxRateSerializer(answer).data)
+
+
+# --- partner webhooks (`hubs.partner_webhooks`) -------------------------------------------------------------
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    company = serializers.PrimaryKeyRelatedField(read_only=True)
+    event_types = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The event types sent; empty: all of them."
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "company", "url", "description", "event_types", "active", "created_at"]
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text=f"Shown this once: the partner checks `{SIGNATURE_HEADER}` (`t=<unix>,v1=<HMAC-SHA256 of "
+        f'"<t>.<body>">`) with it.',
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    company = serializers.IntegerField(required=False, help_text="The company it is for, when you act for several.")
+    url = serializers.CharField(max_length=500, help_text="An http(s) address that answers 2xx once it has an event.")
+    description = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
+    event_types = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        help_text="Event types to send (`order.paid`, `order.delivered`, ...); empty or left out: all of them.",
+    )
+
+
+class DeactivateSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+
+
+# The body of a webhook: `data` holds an order's move, or what a test event says (`from` is a keyword in Python).
+WebhookEventDataSerializer = type(
+    "WebhookEventDataSerializer",
+    (serializers.Serializer,),
+    {
+        "order_ref": serializers.CharField(required=False, help_text="The order that moved (`ORD-…`)."),
+        "from": serializers.CharField(required=False, allow_null=True, help_text="Its state before; null: placed."),
+        "to": serializers.CharField(required=False, help_text="Its state now."),
+        "reason": serializers.CharField(required=False, allow_blank=True),
+        "actor": serializers.CharField(help_text="Who moved it: a user, an API key, or `system`."),
+        "endpoint": serializers.CharField(required=False, help_text="A test event: the endpoint it tests."),
+        "message": serializers.CharField(required=False, help_text="A test event: what it says."),
+    },
+)
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text=f"The event id, also sent as `{EVENT_ID_HEADER}`: the same on every attempt.")
+    type = serializers.CharField(help_text="`order.<state>`, or `webhook.test`.")
+    created = serializers.DateTimeField()
+    data = WebhookEventDataSerializer()
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    outcome = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "started_at", "status_code", "error", "duration_ms", "outcome"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True, help_text="The event id.")
+    endpoint = serializers.CharField(source="endpoint.public_id", read_only=True)
+    type = serializers.CharField(source="event_type", read_only=True)
+    payload = WebhookEventSerializer(read_only=True, help_text="The body sent, the same on every attempt.")
+    attempts = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "type",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+            "payload",
+            "attempts",
+        ]
+
+
+class WebhookEndpointViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Where a company's partner is sent every state change of the company's orders. A company's seller admin
+    adds, deactivates and tests them; its secret is shown once, when it is added."""
+
+    selector = staticmethod(webhook_endpoints_for)
+    serializer_class = WebhookEndpointSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["active"]
+
+    @extend_schema(request=WebhookEndpointInputSerializer, responses={201: WebhookEndpointCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        data = WebhookEndpointInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        actor = actor_for_request(request)
+        company = actor.acting_company(values.pop("company", None))
+        if company is None:
+            raise DomainError(
+                "Name the company you act for (`company`): you act for none or several.", code="company", attr="company"
+            )
+        endpoint = webhook_endpoint_add(actor=actor, company=company, **values)
+        return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DeactivateSerializer, responses=WebhookEndpointSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, id=None):
+        """Stop sending events to the endpoint, for good."""
+        data = DeactivateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for_request(request)
+        endpoint = webhook_endpoint_deactivate(actor=actor, endpoint=self.get_object(), **data.validated_data)
+        return Response(self.get_serializer(endpoint).data)
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def test(self, request, id=None):
+        """Send the endpoint a test event (`webhook.test`); its delivery is logged like any other."""
+        actor = actor_for_request(request)
+        delivery = webhook_endpoint_test(actor=actor, endpoint=self.get_object())
+        delivery = webhook_deliveries_for(actor).get(pk=delivery.pk)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookDeliveryViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The webhooks sent to a company's endpoints, newest first, each with its attempts."""
+
+    selector = staticmethod(webhook_deliveries_for)
+    serializer_class = WebhookDeliverySerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["status", "event_type", "endpoint__public_id"]

@@ -67,5 +67,29 @@ class IntegratorCreateForm(CompanyForm):
     )
 
 
+class WebhookEndpointForm(CompanyForm):
+    url = forms.CharField(
+        max_length=500,
+        label="Address",
+        help_text="Where your partner receives events, such as https://erp.example.com/ehub/events.",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    description = forms.CharField(max_length=100, required=False, help_text="Whose it is, for you; optional.")
+    event_types = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Events",
+        help_text="Leave all unticked to send every event.",
+    )
+
+    def __init__(self, *args, event_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = [(name, name) for name in event_types]
+
+
 class RevokeForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500, help_text="Why, for the key's history; optional.")
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500, help_text="Why, for the endpoint's history; optional.")

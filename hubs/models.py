@@ -13,8 +13,9 @@ from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from hubs import tariff
-from hubs.kernel.audit import event_sentence, verb
+from hubs.kernel.audit import event_sentence, transition_verbs, verb
 from hubs.kernel.cache import Generation, Memo
+from hubs.kernel.ids import PublicIdField
 from hubs.kernel.money import is_currency_code
 from hubs.kernel.transitions import StateMachine
 from hubs.scoping import TenantQuerySet
@@ -89,6 +90,11 @@ class Company(StateMachine, models.Model):
     home_currency = models.CharField(max_length=3, choices=currency_choices)
     verified = models.BooleanField(default=False, help_text="Checked by a supervisor of the home hub.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Kept by the webhook endpoints' services, so that a state change of a company without endpoints (most of
+    # them) asks nothing more of the database: its audit event reads the flag on the row it already holds.
+    has_webhook_endpoints = models.BooleanField(
+        default=False, editable=False, help_text="Whether it has an active partner webhook endpoint."
+    )
 
     objects = TenantQuerySet.as_manager()
     tenant_hub = "home_hub"
@@ -557,3 +563,130 @@ class FxRate(models.Model):
             raise ValidationError("A reference rate never changes: enter a new one.")
         super().save(*args, **kwargs)
         FX_RATES.bump()
+
+
+# --- partner webhooks (`hubs.partner_webhooks`) -----------------------------------------------------------
+
+WEBHOOK_ENDPOINT_ADDED = verb("webhook_endpoint.added", "Webhook endpoint {url} added by {actor}")
+transition_verbs("webhook_endpoint", {"deactivated": "Webhook endpoint deactivated by {actor}"})
+transition_verbs(
+    "webhook_delivery",
+    {"delivered": "Webhook {event_id} delivered to {url}", "failed": "Webhook {event_id} to {url} given up"},
+)
+
+
+class WebhookEndpoint(StateMachine, models.Model):
+    """Where a company's partner (a marketplace, an ERP) is told of every state change of the company's orders:
+    POSTed as JSON, signed with the endpoint's secret (`hubs.kernel.signatures`)."""
+
+    public_id = PublicIdField(prefix="WHE")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500, help_text="An http(s) address that answers 2xx once it has the event.")
+    description = models.CharField(max_length=100, blank=True)
+    secret = models.CharField(max_length=100, editable=False, help_text="Signs every event; drawn by the platform.")
+    event_types = models.JSONField(default=list, blank=True, help_text="The event types sent; empty: all of them.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = "company__home_hub"
+
+    state_field = "active"
+    audit_name = "webhook_endpoint"
+    TRANSITIONS = {True: {False}}
+    STATE_NAMES = {True: "active", False: "deactivated"}
+
+    class Meta:
+        ordering = ["-active", "-created_at", "-id"]
+        indexes = [models.Index(fields=["company", "active"], name="webhook_endpoint_company")]
+
+    def __str__(self):
+        return f"{self.public_id} {self.url}"
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(StateMachine, models.Model):
+    """One event for one endpoint: written in the transaction of the event (an outbox, so that nothing is lost
+    when the broker is down) and sent by a worker until the endpoint answers 2xx or the attempts run out.
+
+    Its `public_id` is the event's id, the same on every attempt: partners drop an id they have seen. A worker
+    sending it holds it for a while (`sending_since`), so that a second run of the task sends nothing.
+    """
+
+    public_id = PublicIdField(prefix="EVT")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.ForeignKey(
+        AuditEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="None: a test."
+    )
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sending_since = models.DateTimeField(null=True, blank=True, help_text="Set while a worker sends it.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "endpoint__company"
+    tenant_hub = "endpoint__company__home_hub"
+
+    audit_name = "webhook_delivery"
+    TRANSITIONS = {WebhookDeliveryStatus.PENDING: {WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED}}
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_one_per_event"),
+        ]
+
+    def __str__(self):
+        return self.public_id
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: when, and what came back (a status code, or why none did)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no outcome was recorded.")
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "delivery__endpoint__company"
+    tenant_hub = "delivery__endpoint__company__home_hub"
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number_unique")]
+
+    def __str__(self):
+        return f"{self.delivery_id} #{self.number}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def outcome(self) -> str:
+        if self.status_code is not None:
+            return f"HTTP {self.status_code}"
+        return self.error or "No outcome recorded (its worker stopped): sent again"

@@ -23,6 +23,9 @@ from hubs.models import (
     RuleSet,
     RuleSetStatus,
     User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from hubs.scoping import restrict, selector_for
 
@@ -161,6 +164,31 @@ def companies_administered_by(actor):
 @selector_for(AuditEvent)
 def audit_events_for(actor):
     return restrict(AuditEvent.objects.select_related("company", "target_type"), actor)
+
+
+@selector_for(WebhookEndpoint)
+def webhook_endpoints_for(actor):
+    return restrict(WebhookEndpoint.objects.select_related("company__home_hub"), actor)
+
+
+@selector_for(WebhookDelivery)
+def webhook_deliveries_for(actor):
+    """Deliveries with their endpoint and their attempts, newest first."""
+    rows = WebhookDelivery.objects.select_related("endpoint__company").prefetch_related("attempts")
+    return restrict(rows, actor)
+
+
+@selector_for(WebhookAttempt)
+def webhook_attempts_for(actor):
+    return restrict(WebhookAttempt.objects.select_related("delivery__endpoint"), actor)
+
+
+def webhook_endpoints_managed_by(actor):
+    """The endpoints this actor may add to, deactivate and test from the portal: those of the companies where it
+    is a seller admin."""
+    if actor.api_key is not None:
+        return WebhookEndpoint.objects.none()
+    return webhook_endpoints_for(actor).filter(company__in=[company.pk for company in companies_administered_by(actor)])
 
 
 HS_CODE_SHAPE = re.compile(r"^(\d{6}|\d{8,10})$")

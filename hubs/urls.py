@@ -21,4 +21,12 @@ urlpatterns = [
     path("api-keys/integrators/", views.integrator_new, name="integrator-new"),
     path("api-keys/<str:prefix>/revoke/", views.revoke_api_key, name="api-key-revoke"),
     path("hs-codes/", views.hs_codes, name="hs-codes"),
+    path("webhooks/", views.webhooks, name="webhooks"),
+    path("webhooks/<str:public_id>/", views.webhook_endpoint, name="webhook-endpoint"),
+    path("webhooks/<str:public_id>/test/", views.webhook_endpoint_send_test, name="webhook-endpoint-test"),
+    path(
+        "webhooks/<str:public_id>/deactivate/",
+        views.webhook_endpoint_deactivate_page,
+        name="webhook-endpoint-deactivate",
+    ),
 ]

@@ -7,13 +7,23 @@ from django.views.decorators.http import require_POST
 
 from hubs.forms import (
     ApiKeyIssueForm,
+    DeactivateForm,
     HSSearchForm,
     IntegratorCreateForm,
     MemberInviteForm,
     RevokeForm,
+    WebhookEndpointForm,
     add_domain_error,
 )
 from hubs.kernel.errors import DomainError
+from hubs.partner_webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    event_types,
+    webhook_endpoint_add,
+    webhook_endpoint_deactivate,
+    webhook_endpoint_test,
+)
 from hubs.scoping import actor_for_request
 from hubs.selectors import (
     api_keys_managed_by,
@@ -23,6 +33,9 @@ from hubs.selectors import (
     hs_code_validate,
     hs_codes_search,
     integrator_memberships_managed_by,
+    webhook_deliveries_for,
+    webhook_endpoints_for,
+    webhook_endpoints_managed_by,
 )
 from hubs.services import api_key_issue, api_key_revoke, integrator_create, member_invite
 
@@ -36,6 +49,7 @@ def home(request):
 # shows them, once (POST/redirect/GET: a reload neither issues again nor shows them again).
 ISSUED_KEY = "hubs.issued_key"
 INVITATION = "hubs.invitation"
+ADDED_ENDPOINT = "hubs.added_endpoint"
 
 
 def _api_keys_page(request, actor, *, form=None, integrator_form=None):
@@ -181,4 +195,85 @@ def hs_codes(request):
             checked_error = error.detail
     return render(
         request, "hubs/hs_codes.html", {"form": form, "page": page, "checked": checked, "checked_error": checked_error}
+    )
+
+
+def _own_endpoints(actor):
+    """The endpoints of the actor's own companies (an officer reads others' in the console, not here)."""
+    return webhook_endpoints_for(actor).filter(company__in=actor.company_ids)
+
+
+@login_required
+def webhooks(request):
+    """The endpoints of the user's companies; a seller admin adds one here and is shown its secret once."""
+    actor = actor_for_request(request)
+    administered = companies_administered_by(actor)
+    form = WebhookEndpointForm(request.POST or None, companies=administered, event_types=event_types())
+    if request.method == "POST":
+        if not administered:
+            raise PermissionDenied("Only a company's seller admin adds webhook endpoints.")
+        if form.is_valid():
+            try:
+                endpoint = webhook_endpoint_add(
+                    actor=actor,
+                    company=form.company,
+                    url=form.cleaned_data["url"],
+                    description=form.cleaned_data["description"],
+                    event_types=form.cleaned_data["event_types"],
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                request.session[ADDED_ENDPOINT] = {"id": endpoint.public_id, "secret": endpoint.secret}
+                return redirect("webhook-endpoint", endpoint.public_id)
+    context = {"form": form if administered else None, "endpoints": _own_endpoints(actor)}
+    return render(request, "hubs/webhooks.html", context)
+
+
+@login_required
+def webhook_endpoint(request, public_id):
+    """An endpoint and its delivery log, each event with its attempts; its secret once, just after it is added."""
+    actor = actor_for_request(request)
+    endpoint = get_object_or_404(_own_endpoints(actor), public_id=public_id)
+    added = request.session.pop(ADDED_ENDPOINT, None) if request.method == "GET" else None
+    deliveries = webhook_deliveries_for(actor).filter(endpoint=endpoint)
+    context = {
+        "endpoint": endpoint,
+        "secret": added["secret"] if added and added["id"] == endpoint.public_id else None,
+        "manages": webhook_endpoints_managed_by(actor).filter(pk=endpoint.pk).exists(),
+        "page": Paginator(deliveries, 25).get_page(request.GET.get("page")),
+        "signature_header": SIGNATURE_HEADER,
+        "event_id_header": EVENT_ID_HEADER,
+    }
+    return render(request, "hubs/webhook_endpoint.html", context)
+
+
+@login_required
+@require_POST
+def webhook_endpoint_send_test(request, public_id):
+    """A seller admin sends its endpoint a test event; the log shows how it went."""
+    actor = actor_for_request(request)
+    endpoint = get_object_or_404(webhook_endpoints_managed_by(actor), public_id=public_id)
+    try:
+        delivery = webhook_endpoint_test(actor=actor, endpoint=endpoint)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Test event {delivery.public_id} is on its way: its attempts show below.")
+    return redirect("webhook-endpoint", endpoint.public_id)
+
+
+@login_required
+def webhook_endpoint_deactivate_page(request, public_id):
+    """Asks to confirm (GET), then stops the events to the endpoint for good (POST)."""
+    actor = actor_for_request(request)
+    endpoint = get_object_or_404(webhook_endpoints_managed_by(actor), public_id=public_id)
+    return confirmed_action(
+        request,
+        DeactivateForm,
+        lambda reason: webhook_endpoint_deactivate(actor=actor, endpoint=endpoint, reason=reason),
+        done=f"{endpoint.url} is sent no more events.",
+        then=redirect("webhook-endpoint", endpoint.public_id),
+        template="hubs/webhook_endpoint_deactivate.html",
+        context={"endpoint": endpoint},
     )

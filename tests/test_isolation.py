@@ -38,7 +38,8 @@ from hubs.admin import TenantAdmin
 from hubs.consumers import consumer_hash
 from hubs.kernel.api import TenantViewSet
 from hubs.kernel.ids import PublicIdField
-from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Role
+from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Role, WebhookAttempt, WebhookEndpoint
+from hubs.partner_webhooks import webhook_endpoint_add
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict, tenant_lookups
 from hubs.selectors import hub_today
 from hubs.services import rule_sets_load_reference
@@ -111,7 +112,7 @@ OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
 # The kinds of rows the portal has object pages for: the walk must reach each of them.
-PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment, Declaration, RefundClaim}
+PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment, Declaration, RefundClaim, WebhookEndpoint}
 
 
 # --- the world: a victim holding a row of every tenant model, and outsiders ------------------------------
@@ -170,11 +171,12 @@ class World:
 
 
 def build_victim():
-    """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a listing, a quote, an
-    order with its buyer, a quota movement, its payment into escrow with the ledger's accounts and postings, its
-    export declaration held and answered with a document under HKG's risk rule, its refund claim filed, a second
-    order paid out in tranches with its pre-arrival message applied under the pair's key, its parcel in a
-    departure's consignment and its shipment tracked, and the audit events all of that records."""
+    """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a partner's webhook endpoint, a
+    listing, a quote, an order with its buyer, a quota movement, its payment into escrow with the ledger's accounts
+    and postings, its export declaration held and answered with a document under HKG's risk rule, its refund claim
+    filed, a second order paid out in tranches with its pre-arrival message applied under the pair's key, its parcel
+    in a departure's consignment and its shipment tracked, the audit events all of that records, and the webhooks
+    each of its orders' moves wrote out, one of them attempted."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -183,6 +185,9 @@ def build_victim():
     rule_sets_load_reference(hub=hgh.hub)
     issue_key(hkg.seller_admin, hkg.company_integrator)
     issue_key(hgh.supervisor, hgh.hub_integrator)
+    endpoint = webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url="https://erp.hkg.example/ehub"
+    )
     listing = make_listing(hkg)
     quote = quote_listing(hkg, hgh, listing)
     order = order_place(actor=actor_for(hkg.seller_admin.user), quote=quote, buyer=BUYER)
@@ -258,6 +263,7 @@ def build_victim():
         shipment=shipment, carrier_event_id="trk-1", status="in_transit", occurred_at=timezone.now(), place="HKG"
     )
     ShipmentDocument.objects.create(shipment=shipment, kind="label", content=b"%PDF-1.7", sha256="0" * 64)
+    WebhookAttempt.objects.create(delivery=endpoint.deliveries.first(), number=1, status_code=200, duration_ms=12)
     return hkg, hgh, listing
 
 
@@ -339,7 +345,14 @@ def test_every_console_page_over_tenant_rows_is_a_tenant_admin():
 def test_the_walk_discovers_every_surface():
     # A floor, so that a broken discovery cannot make the walk walk nothing
     assert {Company, Listing, Quote, Order, ApiKey, AuditEvent, QuotaEntry} <= set(TENANT_MODELS)
-    assert {param.id for param in TENANT_VIEWSETS} >= {"companies", "listings", "quotes", "orders"}
+    assert {param.id for param in TENANT_VIEWSETS} >= {
+        "companies",
+        "listings",
+        "quotes",
+        "orders",
+        "webhook-endpoints",
+        "webhook-deliveries",
+    }
     assert {param.values[0] for param in TENANT_ADMINS} >= {Company, Listing, Quote, Order, ApiKey}
     assert {param.id for param in OBJECT_PAGES} >= {
         "trade:listing-detail",
@@ -347,8 +360,18 @@ def test_the_walk_discovers_every_surface():
         "trade:listing-archive",
         "trade:order-cancel",
         "api-key-revoke",
+        "webhook-endpoint",
+        "webhook-endpoint-test",
+        "webhook-endpoint-deactivate",
     }
-    assert {param.id for param in LIST_PAGES} >= {"trade:listings", "trade:quotes", "trade:orders", "team", "api-keys"}
+    assert {param.id for param in LIST_PAGES} >= {
+        "trade:listings",
+        "trade:quotes",
+        "trade:orders",
+        "team",
+        "api-keys",
+        "webhooks",
+    }
 
 
 # --- models: selectors and restrict -----------------------------------------------------------------------

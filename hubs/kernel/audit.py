@@ -76,7 +76,8 @@ def tenant_paths(model) -> tuple[str, ...]:
 
 def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict | None = None, hubs=()):
     """Record one state change of `target`, filed under its company, each of its hubs (and `hubs`),
-    and its order."""
+    and its order; an order's state change is also written out to the company's webhook endpoints, in the
+    same transaction (`hubs.partner_webhooks`)."""
     from hubs.models import AuditEvent  # the models import this kernel's state machines
 
     model = type(target)
@@ -95,4 +96,8 @@ def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict
         data=data or {},
     )
     event.hubs.add(*hubs.values())
+    if event.company is not None and event.company.has_webhook_endpoints:  # read on the row held: no query
+        from hubs.partner_webhooks import webhook_deliveries_create  # it records audit events itself
+
+        webhook_deliveries_create(event=event)
     return event
