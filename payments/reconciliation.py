@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Case, DecimalField, F, When
 
 from hubs.kernel.money import CENT, AmountSum
@@ -127,5 +128,13 @@ def _rail_transfers() -> list[Difference]:
 
 def reconcile(start: date | None = None, end: date | None = None) -> list[Difference]:
     """Every difference found; none when the books are right. `start` and `end` bound the transactions checked
-    for balance; account totals, escrow and the rail's transfers are checked whole, as they stand."""
-    return [*_account_totals(), *_transaction_balances(start, end), *_escrow(), *_rail_transfers()]
+    for balance; account totals, escrow and the rail's transfers are checked whole, as they stand.
+
+    Every check reads one snapshot of the books, so that a transaction posted by a worker meanwhile (between
+    reading the postings and the accounts' totals) is not taken for a difference."""
+    with transaction.atomic():
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:  # not inside a caller's
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return [*_account_totals(), *_transaction_balances(start, end), *_escrow(), *_rail_transfers()]

@@ -142,10 +142,16 @@ def test_an_order_state_change_is_delivered_signed_with_its_event_id(endpoint, p
     }
     assert paid.event["created"] == delivery.event.at.isoformat()
 
-    # And the delivery is delivered, its one attempt logged; the placing was written out too
+    # And the delivery is delivered, its one attempt logged; the placing was written out too, and the journey's
+    # next moves (declared and released at export, green)
     assert delivery.status == WebhookDeliveryStatus.DELIVERED
     assert [(a.number, a.status_code) for a in delivery.attempts.all()] == [(1, 200)]
-    assert sorted(deliveries_of(order).values_list("event_type", flat=True)) == ["order.paid", "order.placed"]
+    assert sorted(deliveries_of(order).values_list("event_type", flat=True)) == [
+        "order.export_declared",
+        "order.export_released",
+        "order.paid",
+        "order.placed",
+    ]
 
 
 def test_a_delivery_never_triggers_a_webhook(endpoint, place, partner, eager):

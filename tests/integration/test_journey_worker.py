@@ -20,4 +20,5 @@ def test_orders_on_every_hub_pair_and_lane_reach_the_end_through_a_worker(demo, 
     lanes = {d.lane for d in Declaration.objects.filter(direction=Direction.IMPORT)}
     assert lanes == {Lane.GREEN, Lane.YELLOW, Lane.RED}
     assert DeclarationDocument.objects.exists()
-    assert reconcile() == []
+    differences = reconcile()
+    assert differences == [], (differences, celery_worker_process.read_text()[-3000:])

@@ -251,3 +251,17 @@ def act(action, order, seller, client, n):
         unsettled = Tranche.objects.exclude(status=TrancheStatus.SETTLED).exclude(sending_since=None)
         unsettled.update(sending_since=F("sending_since") - timedelta(hours=2))
         tranches_due_task()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconcile_reads_one_snapshot_of_the_books():
+    # A worker posting between the read of the postings and that of the accounts' totals is no difference: on
+    # PostgreSQL every check reads one repeatable-read snapshot (SQLite's immediate transaction holds writers off)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert reconcile() == []
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert statements[0].startswith("BEGIN")
+    if connection.vendor == "postgresql":
+        assert statements[1] == "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
