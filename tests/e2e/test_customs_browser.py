@@ -50,7 +50,7 @@ def test_an_officer_holds_the_seller_answers_and_the_officer_releases(page, tmp_
     # The seller sees the hold in the portal and answers it with the invoice
     log_in(page, "/login/", hkg.seller_admin.user.username)
     page.goto(f"/customs/{declaration.public_id}/")
-    expect(page.get_by_text("The commercial invoice")).to_be_visible()
+    expect(page.get_by_text("The commercial invoice", exact=True)).to_be_visible()
     invoice = tmp_path / "invoice.pdf"
     invoice.write_bytes(PDF)
     page.get_by_label("Documents").set_input_files(str(invoice))
