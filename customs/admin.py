@@ -5,11 +5,9 @@ lane; the hub's risk rules, edited as data; export VAT refund claims; hub-to-hub
 are signed with (never their secrets), rotated by supervisors."""
 
 import mimetypes
-from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,16 +17,14 @@ from django.utils.html import format_html
 from customs.documents import Kind, document_download
 from customs.exchange import hub_key_retire, hub_key_rotate
 from customs.forms import DecisionForm, RerouteForm
-from customs.models import LANE_ORDER, Declaration, DeclarationStatus, HubKey, HubMessage, Lane, RefundClaim, RiskRule
-from customs.selectors import in_review_order
+from customs.models import OPEN_STATUSES, Declaration, HubKey, HubMessage, RefundClaim, RiskRule
+from customs.selectors import in_review_order, queue_figures
 from customs.services import declaration_decide, declaration_reroute, refund_claim_decide, risk_rule_save
 from hubs.admin import ReadOnly, TenantAdmin
 from hubs.kernel.downloads import download_response
 from hubs.kernel.errors import DomainError
 from hubs.models import OFFICER_ROLES, Hub, Role
 from hubs.scoping import actor_for_request
-
-OPEN = [DeclarationStatus.FILED, DeclarationStatus.HELD, DeclarationStatus.INSPECTION]
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -53,9 +49,9 @@ class QueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "open":
-            return queryset.filter(status__in=OPEN)
+            return queryset.filter(status__in=OPEN_STATUSES)
         if self.value() == "decided":
-            return queryset.exclude(status__in=OPEN)
+            return queryset.exclude(status__in=OPEN_STATUSES)
         return queryset
 
 
@@ -168,31 +164,13 @@ class DeclarationAdmin(ReadOnly, TenantAdmin):
         actor = actor_for_request(request)
         if not (actor.is_superuser or actor.has_role(Role.HUB_SUPERVISOR)):
             raise PermissionDenied("The queue's figures are for hub supervisors.")
-        now = timezone.now()
-        rows = self.get_queryset(request)
-        waiting = {
-            row["lane"]: row
-            for row in rows.filter(status__in=OPEN).values("lane").annotate(count=Count("pk"), oldest=Min("filed_at"))
-        }
-        days = [(now - timedelta(days=n)).date() for n in range(6, -1, -1)]
-        decided = rows.filter(decided_at__date__gte=days[0]).values("lane", "decided_at__date").annotate(n=Count("pk"))
-        per_day = {(row["lane"], row["decided_at__date"]): row["n"] for row in decided}
-        lanes = [
-            {
-                "lane": lane,
-                "label": Lane(lane).label,
-                "waiting": waiting.get(lane, {}).get("count", 0),
-                "oldest": now - waiting[lane]["oldest"] if lane in waiting else None,
-                "days": [(day, per_day.get((lane, day), 0)) for day in days],
-            }
-            for lane in reversed(LANE_ORDER)
-        ]
+        lanes, most = queue_figures(self.get_queryset(request))
         context = {
             **self.admin_site.each_context(request),
             "title": "Customs queue: age and throughput per lane",
             "opts": self.model._meta,
             "lanes": lanes,
-            "most": max(per_day.values(), default=0) or 1,
+            "most": most,
         }
         return TemplateResponse(request, "admin/customs/declaration/queue.html", context)
 

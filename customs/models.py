@@ -69,6 +69,8 @@ RISK_RULE_CHANGED = verb("risk_rule.changed", "Risk rule {rule} changed by {acto
 DOCUMENT_ATTACHED = verb("declaration.document", "Document {name} attached by {actor}")
 
 S = DeclarationStatus
+# A declaration still to decide: in the officers' queue.
+OPEN_STATUSES = [S.FILED, S.HELD, S.INSPECTION]
 
 
 class Declaration(StateMachine, models.Model):
@@ -126,7 +128,7 @@ class Declaration(StateMachine, models.Model):
 
     @property
     def open(self) -> bool:
-        return self.status in (S.FILED, S.HELD, S.INSPECTION)
+        return self.status in OPEN_STATUSES
 
 
 class DeclarationDocument(models.Model):

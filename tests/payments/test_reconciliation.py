@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from djmoney.money import Money
 
-from customs.models import Direction, Lane, RiskRule, RiskRuleKind
+from customs.models import OPEN_STATUSES, Direction, Lane, RiskRule, RiskRuleKind
 from customs.services import declaration_decide, declaration_file
 from hubs.kernel.errors import DomainError
 from hubs.models import Membership, Role
@@ -199,7 +199,7 @@ def test_any_interleaving_of_payments_journeys_refunds_payouts_and_sweeps_leaves
 
 def officer_decides(order, decision):
     """An officer of its hub decides the order's open declaration (a hold asks for the invoice)."""
-    declaration = order.declarations.filter(status__in=["filed", "held", "inspection"]).select_related("hub").first()
+    declaration = order.declarations.filter(status__in=OPEN_STATUSES).select_related("hub").first()
     if declaration is None:
         raise DomainError("No declaration to decide.", code="invalid_transition")
     officer = Membership.objects.filter(hub=declaration.hub, role=Role.HUB_OFFICER).first().user
