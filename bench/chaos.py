@@ -2,7 +2,8 @@
 """Chaos: `simulate --orders N` through real Celery worker processes while one of them is SIGKILLed every few
 seconds and started again. Beat's sweepers are sent every few seconds too (what a killed worker held is lost:
 the sweepers find it). Afterwards every order must be final, `reconcile` clean, and no effect done twice: one
-carrier booking per consignment, one rail transfer per settled tranche, one ledger transaction per key.
+carrier booking per consignment, one rail transfer per settled tranche, one ledger transaction per key, one
+pre-arrival message per order, applied.
 
     .venv/bin/python bench/chaos.py                 # 1,000 orders, 2 workers, a kill every 4 s
     .venv/bin/python bench/chaos.py --orders 200    # what CI runs
@@ -31,6 +32,7 @@ from bench.api import Database, answers  # noqa: E402 (the same throwaway databa
 
 REDIS_DEFAULT = "redis://127.0.0.1:6379/12"
 SWEEP_EVERY = 10  # seconds between two rounds of beat's sweepers
+SWEEP_AFTER = 20  # seconds a state waits for its reaction before the sweepers send it again (production: 120)
 
 
 def parse_args():
@@ -53,6 +55,7 @@ def environment(database, var_dir):
         "DEBUG": "true",  # the demo data's logins are for development only
         "SECRET_KEY": secrets.token_urlsafe(40),
         "LOG_LEVEL": "WARNING",
+        "SWEEP_AFTER_SECONDS": str(SWEEP_AFTER),
     }
     if broker:
         env["REDIS_URL"] = broker
@@ -82,16 +85,23 @@ class Workers:
             )
 
     def chaos(self, every):
+        from customs.tasks import hub_messages_sweep_task
         from ewtp.lifecycle import journey_sweep_task
         from logistics.tasks import departures_close_due_task
         from payments.tasks import payments_sweep_task, tranches_due_task
 
-        sweepers = [journey_sweep_task, payments_sweep_task, tranches_due_task, departures_close_due_task]
+        sweepers = [
+            journey_sweep_task,
+            payments_sweep_task,
+            tranches_due_task,
+            departures_close_due_task,
+            hub_messages_sweep_task,
+        ]
         next_kill, next_sweep = time.monotonic() + every, 0.0
         while not self.stopping.wait(1):
-            if time.monotonic() >= next_sweep:  # beat's minute, shortened (not so short that resends pile up)
+            if time.monotonic() >= next_sweep:  # beat's minute, shortened; a sweep not run by the next expires
                 for sweeper in sweepers:
-                    sweeper.delay()
+                    sweeper.apply_async(expires=SWEEP_EVERY)
                 next_sweep = time.monotonic() + SWEEP_EVERY
             if time.monotonic() >= next_kill:
                 victim = random.randrange(len(self.processes))
@@ -116,6 +126,7 @@ def effects_once():
     """What was done twice, or is left undone: [] when every effect happened once."""
     from django.db.models import Count
 
+    from customs.models import HubMessage, HubMessageStatus
     from logistics.models import Consignment, SimulatedCarrierBooking
     from payments.models import LedgerTransaction, SimulatedRailTransfer, Tranche, TrancheStatus
 
@@ -128,6 +139,9 @@ def effects_once():
     sent = sorted(SimulatedRailTransfer.objects.values_list("key", flat=True))
     if settled != sent:
         found.append(f"rail transfers {len(sent)} for {len(settled)} settled tranches")
+    unapplied = HubMessage.objects.exclude(status=HubMessageStatus.APPLIED).count()
+    if unapplied:
+        found.append(f"{unapplied} pre-arrival messages not applied")
     doubled = LedgerTransaction.objects.values("key").annotate(n=Count("pk")).filter(n__gt=1).count()
     if doubled:
         found.append(f"{doubled} ledger keys posted more than once")

@@ -261,15 +261,16 @@ def _names(message: HubMessage) -> dict:
 def hub_message_deliver(*, message: HubMessage) -> HubMessage:
     """Send a message not yet delivered, signed with its pair's current key, through the transport. Its next attempt
     is set before it goes, so that a worker dying mid-send leaves it to the sweeper; a failure is kept with its
-    reason. Once it is delivered, the pair's next message waiting is sent at once (the destination takes them in
-    order). A message delivered before is left alone; sent twice at once, the destination applies it once."""
+    reason. The destination takes a pair's messages in order, so one waits while its predecessor is undelivered
+    (not an attempt: no back-off grows), and once it is delivered, the pair's next is sent at once. A message
+    delivered before is left alone; sent twice at once, the destination applies it once."""
     with transaction.atomic():
         message = (
             HubMessage.objects.select_for_update(of=("self",))
             .select_related("origin_hub", "destination_hub", "order")
             .get(pk=message.pk)
         )
-        if message.status not in UNDELIVERED:
+        if message.status not in UNDELIVERED or _predecessor_undelivered(message):
             return message
         message.attempts += 1
         message.sent_at = timezone.now()
@@ -297,6 +298,15 @@ def hub_message_deliver(*, message: HubMessage) -> HubMessage:
         if waiting is not None:
             enqueue_on_commit(hub_message_deliver_task, waiting.pk)
     return message
+
+
+def _predecessor_undelivered(message: HubMessage) -> bool:
+    return HubMessage.objects.filter(
+        origin_hub=message.origin_hub_id,
+        destination_hub=message.destination_hub_id,
+        sequence=message.sequence - 1,
+        status__in=UNDELIVERED,
+    ).exists()
 
 
 def _failed(message: HubMessage, error: str) -> HubMessage:

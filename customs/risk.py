@@ -1,6 +1,7 @@
 """Risk lanes as ASYCUDA's selectivity does them: each of the hub's active rules that hits a declaration sends it
 at least to the rule's lane, with a sentence saying why; no hit is green. The random rule draws from the
-declaration's own id, so scoring it again gives the same lane."""
+declaration's own id, so scoring it again gives the same lane. An import whose pre-arrival message the hub scored
+before the goods came keeps what that score found."""
 
 import hashlib
 from decimal import Decimal
@@ -88,13 +89,24 @@ CHECKS = {
 }
 
 
-def score(declaration: Declaration) -> tuple[str, list[dict]]:
-    """The declaration's lane and the rules that hit it ([{rule, kind, lane, why}])."""
+def score(declaration: Declaration, pre_score: dict | None = None) -> tuple[str, list[dict]]:
+    """The declaration's lane and the rules that hit it ([{rule, kind, lane, why}]). With the `pre_score` of its
+    pre-arrival message ({lane, risk}), the random draw made then stands (a second one would select twice as
+    many) and the rules it hit that are still active count, as found before arrival."""
     hits = []
-    for rule in RiskRule.objects.filter(hub=declaration.hub, active=True).order_by("pk"):
-        if rule.direction and rule.direction != declaration.direction:
+    rules = list(RiskRule.objects.filter(hub=declaration.hub, active=True).order_by("pk"))
+    for rule in rules:
+        if (rule.direction and rule.direction != declaration.direction) or (
+            pre_score and rule.kind == RiskRuleKind.RANDOM
+        ):
             continue
         if why := CHECKS[rule.kind](declaration, rule):
             hits.append({"rule": rule.pk, "kind": rule.kind, "lane": rule.lane, "why": why})
+    found, active = {hit["rule"] for hit in hits}, {rule.pk for rule in rules}
+    hits += [
+        {**hit, "why": f"before arrival, {hit['why']}"}
+        for hit in (pre_score or {}).get("risk", [])
+        if hit["rule"] in active and hit["rule"] not in found
+    ]
     lane = max((hit["lane"] for hit in hits), key=LANE_ORDER.index, default=Lane.GREEN)
     return lane, hits

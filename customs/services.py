@@ -114,9 +114,9 @@ def _lines(order: Order, direction: str) -> list[dict]:
 def declaration_file(*, order: Order, direction: str) -> Declaration:
     """File the order's declaration in `direction` (export once paid, import once shipped): its procedure, parties
     and lines with the binding quote's figures; at import, the three-document match first, and the pre-arrival
-    message applied for the order (its id and pre-score). Scored into a lane by the hub's rules: green is released
-    at once; a mismatch is held, naming each differing field; yellow and red wait in the officers' queue. Filing
-    again returns the declaration filed before."""
+    message applied for the order (its id and pre-score). Scored into a lane by the hub's rules (at import, with
+    what the pre-score found): green is released at once; a mismatch is held, naming each differing field; yellow
+    and red wait in the officers' queue. Filing again returns the declaration filed before."""
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -149,7 +149,7 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
             _, declaration.mismatches = three_document_match(order)
             declaration.pre_arrival = _pre_arrival(order)
         declaration.save()  # its public id draws the random rule
-        declaration.lane, declaration.risk = score(declaration)
+        declaration.lane, declaration.risk = score(declaration, declaration.pre_arrival or None)
         declaration.save(update_fields=["lane", "risk"])
         audit_event_record(
             actor=None,

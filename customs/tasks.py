@@ -1,10 +1,12 @@
 """Customs' Celery tasks: thin and idempotent, each may run twice and does its work once."""
 
 from celery import shared_task
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customs.exchange import UNDELIVERED, hub_message_deliver
 from customs.models import HubMessage
+from hubs.kernel.background import resend
 
 SWEEP_BATCH = 500
 
@@ -17,10 +19,13 @@ def hub_message_deliver_task(message_pk: int) -> None:
 
 @shared_task
 def hub_messages_sweep_task() -> int:
-    """Beat's sweeper of the outbox: the messages not delivered whose next attempt is due (a failure's back-off
-    over, a worker that died mid-send, a lost task), each pair's earliest first."""
-    due = HubMessage.objects.filter(status__in=UNDELIVERED, next_attempt_at__lte=timezone.now())
-    pks = list(due.order_by("origin_hub", "destination_hub", "sequence").values_list("pk", flat=True)[:SWEEP_BATCH])
-    for pk in pks:
-        hub_message_deliver_task.delay(pk)
-    return len(pks)
+    """Beat's sweeper of the outbox: each pair's first message not delivered, once its next attempt is due (a
+    failure's back-off over, a worker that died mid-send, a lost task); its delivery sends the pair's next."""
+    behind = HubMessage.objects.filter(
+        origin_hub=OuterRef("origin_hub"),
+        destination_hub=OuterRef("destination_hub"),
+        sequence=OuterRef("sequence") - 1,
+        status__in=UNDELIVERED,
+    )
+    due = HubMessage.objects.filter(status__in=UNDELIVERED, next_attempt_at__lte=timezone.now()).exclude(Exists(behind))
+    return resend(hub_message_deliver_task, due.order_by("pk").values_list("pk", flat=True)[:SWEEP_BATCH])

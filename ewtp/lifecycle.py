@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from customs.exchange import pre_arrival_queue
 from customs.models import Declaration, Direction
 from customs.services import REFUNDED_PROCEDURES, declaration_file, quota_restore, refund_claim_compute
+from hubs.kernel.background import resend, swept_before
 from hubs.kernel.transitions import react_to, react_within
 from logistics.models import Shipment, ShipmentStatus
 from trade.models import Order, OrderStatus
@@ -100,29 +101,28 @@ def _declared(direction: str):
 
 @shared_task
 def journey_sweep_task() -> dict[str, int]:
-    """Send on the orders a lost message left between two steps (a step done twice does nothing more)."""
+    """Send on the orders a lost message left between two steps: those in their state for longer than its
+    reaction takes (a step done twice does nothing more)."""
+    before = swept_before()
+    waiting = Order.objects.filter(status_changed_at__lt=before)
     stuck = {
-        export_declare_task: Order.objects.filter(status=OrderStatus.PAID).exclude(_declared(Direction.EXPORT)),
-        import_declare_task: Order.objects.filter(status=OrderStatus.SHIPPED).exclude(_declared(Direction.IMPORT)),
-        deliver_task: Order.objects.filter(
-            status=OrderStatus.IMPORT_RELEASED, shipment__status=ShipmentStatus.DELIVERED
+        export_declare_task: waiting.filter(status=OrderStatus.PAID).exclude(_declared(Direction.EXPORT)),
+        import_declare_task: waiting.filter(status=OrderStatus.SHIPPED).exclude(_declared(Direction.IMPORT)),
+        deliver_task: waiting.filter(
+            status=OrderStatus.IMPORT_RELEASED,
+            shipment__status=ShipmentStatus.DELIVERED,
+            shipment__status_changed_at__lt=before,
         ),
-        refund_claim_task: Order.objects.filter(
+        refund_claim_task: waiting.filter(
             status=OrderStatus.DELIVERED,
             refund_claim__isnull=True,
             declarations__direction=Direction.EXPORT,
             declarations__procedure__in=REFUNDED_PROCEDURES,
         ),
     }
-    sent = {}
-    for task, orders in stuck.items():
-        pks = list(orders.values_list("pk", flat=True)[:SWEEP_BATCH])
-        for pk in pks:
-            task.delay(pk)
-        sent[task.name] = len(pks)
-    shipped = Shipment.objects.filter(order__status=OrderStatus.EXPORT_RELEASED, status__in=DEPARTED)
-    pks = list(shipped.values_list("pk", flat=True)[:SWEEP_BATCH])
-    for pk in pks:
-        ship_task.delay(pk)
-    sent[ship_task.name] = len(pks)
+    sent = {task.name: resend(task, rows.values_list("pk", flat=True)[:SWEEP_BATCH]) for task, rows in stuck.items()}
+    shipped = Shipment.objects.filter(
+        order__status=OrderStatus.EXPORT_RELEASED, status__in=DEPARTED, status_changed_at__lt=before
+    )
+    sent[ship_task.name] = resend(ship_task, shipped.values_list("pk", flat=True)[:SWEEP_BATCH])
     return sent

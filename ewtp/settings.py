@@ -310,9 +310,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A sweeper takes a step as lost once the state that asks for it is this old (its reaction had its chance in the
+# queue); the messages it sends again expire after as long, so that sweeps never grow a backlog.
+SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
-    # A worker's sign of life for /healthz; a heartbeat no worker took in time is dropped, not queued.
-    "worker-heartbeat": {"task": "hubs.tasks.worker_heartbeat_task", "schedule": 30, "options": {"expires": 30}},
+    # A worker's sign of life for /healthz.
+    "worker-heartbeat": {"task": "hubs.tasks.worker_heartbeat_task", "schedule": 30},
     # The API keeps the first answer to an Idempotency-Key for 24 hours, then forgets it.
     "purge-expired-claims": {"task": "hubs.tasks.purge_expired_claims_task", "schedule": 60 * 60},
     # Partner webhooks whose next attempt is due, and those whose worker died while sending them.
@@ -333,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
     # The books proven every night at 02:00 UTC; what differs is shown in the console.
     "reconcile": {"task": "payments.tasks.reconcile_task", "schedule": crontab(hour=2, minute=0)},
 }
+# A periodic task no worker took before its next run is dropped, not queued behind that run, which does its work.
+for _entry in CELERY_BEAT_SCHEDULE.values():
+    if isinstance(_entry["schedule"], int):
+        _entry.setdefault("options", {"expires": _entry["schedule"]})
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from hubs.kernel.background import resend
 from hubs.kernel.idempotency import claims_purge_expired
 from hubs.models import WebhookDelivery
 from hubs.partner_webhooks import webhook_deliveries_due, webhook_delivery_send
@@ -34,7 +35,5 @@ def webhook_delivery_send_task(delivery_pk):
 def webhook_deliveries_sweep_task():
     """Beat's sweeper of partner webhooks: sends the deliveries whose next attempt is due (after a back-off, or
     whose message was lost) and those a dead worker left sending. Returns how many it sent to the workers."""
-    due = list(webhook_deliveries_due().order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:SWEEP_BATCH])
-    for pk in due:
-        webhook_delivery_send_task.delay(pk)
-    return len(due)
+    due = webhook_deliveries_due().order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:SWEEP_BATCH]
+    return resend(webhook_delivery_send_task, due)

@@ -205,6 +205,7 @@ class Shipment(StateMachine, models.Model):
     waybill = models.CharField(max_length=40, blank=True)
     booking = models.JSONField(default=dict, blank=True, help_text="What was sent to the carrier and its answer.")
     status = models.CharField(max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()
@@ -212,6 +213,7 @@ class Shipment(StateMachine, models.Model):
     tenant_hub = ("order__origin_hub", "order__destination_hub")
 
     audit_name = "shipment"
+    state_changed_field = "status_changed_at"
     TRANSITIONS = {
         ShipmentStatus.CREATED: {ShipmentStatus.BOOKED},
         ShipmentStatus.BOOKED: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.LOST},
@@ -226,6 +228,7 @@ class Shipment(StateMachine, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "status_changed_at"], name="shipment_status_since")]  # sweepers
         constraints = [
             models.UniqueConstraint(
                 fields=["carrier", "waybill"], condition=~Q(waybill=""), name="one_shipment_waybill_per_carrier"

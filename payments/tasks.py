@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from hubs.kernel.background import resend, swept_before
 from hubs.kernel.errors import DomainError
 from payments.models import Corridor, Payment, PaymentStatus, Tranche, TrancheStatus, TransactionStatus
 from payments.providers import ProviderTimeout, payment_provider
@@ -63,11 +64,16 @@ def tranches_due_task():
     sends again, with the same key, those left sending."""
     now = timezone.now()
     due = Tranche.objects.filter(status=TrancheStatus.SCHEDULED, send_on__lte=timezone.localdate() + timedelta(1))
-    for tranche in due.order_by("send_on", "pk"):
-        if tranche.sending_since is None or now - tranche.sending_since >= _retry_after(tranche.attempts):
-            tranche_send_task.delay(tranche.pk)
-    for tranche in Tranche.objects.filter(status=TrancheStatus.SENDING, sending_since__lt=now - STUCK_SENDING_AFTER):
-        tranche_send_task.delay(tranche.pk)
+    resend(
+        tranche_send_task,
+        [
+            tranche.pk
+            for tranche in due.order_by("send_on", "pk")
+            if tranche.sending_since is None or now - tranche.sending_since >= _retry_after(tranche.attempts)
+        ],
+    )
+    stuck = Tranche.objects.filter(status=TrancheStatus.SENDING, sending_since__lt=now - STUCK_SENDING_AFTER)
+    resend(tranche_send_task, stuck.values_list("pk", flat=True))
 
 
 @shared_task
@@ -87,18 +93,18 @@ def payment_refund_task(payment_pk):
 def payments_sweep_task():
     """What a lost message or a crash left undone: charges still pending are looked up at the provider; captures
     of orders cancelled or rejected meanwhile are refunded; duties, sellers' shares and payouts that a reaction
-    did not move are moved. Each query finds only what is stuck, so a sweep costs nothing when nothing is; each
-    step is idempotent, so sweeping what is done changes nothing; one step that fails is logged, not the end."""
+    did not move are moved, once the order's state is older than a reaction takes. Each query finds only what is
+    stuck, so a sweep costs nothing when nothing is; each step is idempotent, so sweeping what is done changes
+    nothing; one step that fails is logged, not the end."""
     provider = payment_provider()
     stale = timezone.now() - PENDING_LOOKUP_AFTER
     for payment in Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=stale):
         _sweep(_settle_pending, provider, payment)
-    for payment in Payment.objects.filter(
-        status=PaymentStatus.CAPTURED, order__status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED]
-    ):
+    settled = Payment.objects.filter(status=PaymentStatus.CAPTURED, order__status_changed_at__lt=swept_before())
+    for payment in settled.filter(order__status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED]):
         _sweep(payment_refund, actor=None, payment=payment, reason="Swept: the order was cancelled or rejected")
     released = [OrderStatus.IMPORT_RELEASED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
-    captured = Payment.objects.filter(status=PaymentStatus.CAPTURED).select_related("order__destination_hub")
+    captured = settled.select_related("order__destination_hub")
     for payment in captured.filter(duties__isnull=True, order__status__in=released, order__duties_and_taxes__gt=0):
         _sweep(duties_to_hub, order=payment.order)
     delivered = [OrderStatus.DELIVERED, OrderStatus.COMPLETED]

@@ -286,6 +286,7 @@ class Order(StateMachine, models.Model):
     duties_and_taxes = money_field()
     total = money_field()
     placed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
     quota_year = models.PositiveSmallIntegerField(help_text="The destination hub's local year at placement.")
     # The quote's consumer and quota share, copied so that a consumer's year is read from one index of orders.
     consumer_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -298,11 +299,14 @@ class Order(StateMachine, models.Model):
 
     audit_name = "order"
     TRANSITIONS = ORDER_TRANSITIONS
+    state_changed_field = "status_changed_at"
 
     class Meta:
         ordering = ["-placed_at", "-id"]
         indexes = [
             models.Index(fields=["company", "status"]),
+            # The journey's sweepers: the orders in a state for longer than a reaction takes.
+            models.Index(fields=["status", "status_changed_at"], name="order_status_since"),
             # The order lists, newest first: a seller's, and each hub's (an officer's or a hub system's).
             models.Index(fields=["company", "-placed_at", "-id"], name="order_company_recent"),
             models.Index(fields=["origin_hub", "-placed_at", "-id"], name="order_origin_recent"),

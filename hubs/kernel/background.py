@@ -1,8 +1,11 @@
 """How work reaches the Celery workers: only once the transaction that asked for it has committed."""
 
 import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -23,3 +26,17 @@ def enqueue_on_commit(task, *args) -> None:
             logger.exception("could not send %s%r; it stays pending", task.name, args)
 
     transaction.on_commit(send)
+
+
+def swept_before() -> datetime:
+    """A state older than this has had its reaction's chance: what it still asks for, a sweeper sends again."""
+    return timezone.now() - timedelta(seconds=settings.SWEEP_AFTER_SECONDS)
+
+
+def resend(task, pks) -> int:
+    """A sweeper's sends of `task` for each pk. Each expires when the next sweep would send it again: one the
+    workers could not reach by then (a backlog) is dropped rather than queued twice, so sweeps never grow it."""
+    pks = list(pks)
+    for pk in pks:
+        task.apply_async((pk,), expires=settings.SWEEP_AFTER_SECONDS)
+    return len(pks)

@@ -4,6 +4,7 @@ payouts, API keys, rule sets) locks its row, checks the model's map, saves, and 
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import timezone
 
 from hubs.kernel.audit import audit_event_record, tenant_paths
 from hubs.kernel.background import enqueue_on_commit
@@ -14,10 +15,13 @@ class StateMachine:
     """A model whose `state_field` moves only along `TRANSITIONS` ({from: {to, ...}}), through `transition`.
 
     The audit verb of a move is `<audit_name>.<to>` (`order.cancelled`); `STATE_NAMES` names the states
-    of a field without choices (a flag: {True: "verified", False: "not verified"}).
+    of a field without choices (a flag: {True: "verified", False: "not verified"}). A model whose sweepers
+    ask how long a row has been in its state names the field that keeps when it got there
+    (`state_changed_field`).
     """
 
     state_field = "status"
+    state_changed_field = ""
     audit_name = ""
     TRANSITIONS: dict = {}
     STATE_NAMES: dict = {}
@@ -84,7 +88,11 @@ def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, th
                 code="invalid_transition",
             )
         setattr(obj, model.state_field, to)
-        obj.save(update_fields=[model.state_field])
+        changed = [model.state_field]
+        if model.state_changed_field:
+            setattr(obj, model.state_changed_field, timezone.now())
+            changed.append(model.state_changed_field)
+        obj.save(update_fields=changed)
         audit_event_record(
             actor=actor,
             verb=model.transition_verb(to),

@@ -11,6 +11,7 @@ from hubs.models import AuditEvent, QuotaEntry
 from hubs.scoping import actor_for
 from payments.models import LedgerTransaction
 from payments.reconciliation import reconcile
+from tests.conftest import past_sweep_grace
 from tests.customs.conftest import declaration, pay, rule, track
 from tests.tenants import session_client
 from trade.models import OrderStatus
@@ -83,6 +84,10 @@ def test_a_lost_message_is_sent_on_by_the_sweeper(journey, place_order, hkg, com
     order = place_order()
     pay(hkg, order)  # its reactions are lost: nothing is declared
     assert not order.declarations.exists()
+    with committed():
+        journey_sweep_task()  # too early: its reaction may still be in the queue
+    assert not order.declarations.exists()
+    past_sweep_grace(order)
     with committed():
         journey_sweep_task()
     order.refresh_from_db()

@@ -6,6 +6,7 @@ by the sweeper; a worker that dies mid-send, or a task run twice, applies a mess
 import json
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -25,7 +26,7 @@ from customs.exchange import (
     hub_message_deliver,
     pre_arrival_receive,
 )
-from customs.models import Direction, HubMessage, HubMessageStatus, Lane, RiskRuleKind
+from customs.models import DeclarationStatus, Direction, HubMessage, HubMessageStatus, Lane, RiskRule, RiskRuleKind
 from customs.tasks import hub_message_deliver_task, hub_messages_sweep_task
 from hubs.kernel.errors import DomainError
 from hubs.kernel.signatures import sign
@@ -77,13 +78,15 @@ def refusals(code):
 
 @pytest.fixture
 def queued(journey, committed):
-    """Orders paid and released at export while the destination hub cannot be reached: their messages wait."""
+    """Orders paid and released at export while the destination hub cannot be reached: their messages wait, the
+    pair's first having failed, the others pending behind it (not sent: the destination takes them in order)."""
 
     def queue():
         with override_settings(HUB_MESSAGE_TRANSPORT=DOWN):
             order = journey.paid()
         message = message_of(order)
-        assert (message.status, message.attempts) == (S.FAILED, 1)
+        first = message.sequence == 1
+        assert (message.status, message.attempts) == ((S.FAILED, 1) if first else (S.PENDING, 0))
         return message
 
     return queue
@@ -124,6 +127,23 @@ def test_a_released_export_sends_one_signed_message_applied_once_and_the_import_
     assert imported.pre_arrival["message"] == message.public_id
     assert imported.pre_arrival["lane"] == Lane.YELLOW
     assert imported.lane == Lane.YELLOW  # scored again by the same rules, as before
+
+
+def test_the_import_keeps_what_its_pre_score_found_while_the_rule_is_active(journey, hgh):
+    drawn = rule(hgh, RiskRuleKind.RANDOM, lane=Lane.RED, threshold=Decimal(1), direction=Direction.IMPORT)
+    first, second = journey.paid(), journey.paid()
+    assert message_of(first).pre_score["lane"] == message_of(second).pre_score["lane"] == Lane.RED
+
+    # The rate lowered before the goods came: the draw made before arrival stands, and is not drawn again
+    RiskRule.objects.filter(pk=drawn.pk).update(threshold=Decimal(0))
+    imported = declaration(journey.shipped(first), Direction.IMPORT)
+    assert imported.lane == Lane.RED
+    assert [hit["why"] for hit in imported.risk] == ["before arrival, selected at random (100.00% of declarations)"]
+
+    # The rule switched off: what it found before arrival no longer counts
+    RiskRule.objects.filter(pk=drawn.pk).update(active=False)
+    imported = declaration(journey.shipped(second), Direction.IMPORT)
+    assert (imported.lane, imported.risk, imported.status) == (Lane.GREEN, [], DeclarationStatus.RELEASED)
 
 
 def test_a_forged_signature_or_body_changes_nothing(queued):
@@ -185,13 +205,13 @@ def test_an_out_of_order_message_waits_for_its_predecessor_and_the_sweeper_sends
     with pytest.raises(DomainError) as refused:
         pre_arrival_receive(headers=headers, body=body)
     assert refused.value.code == "out_of_order"
-    assert unchanged(second)[0] == S.FAILED
+    assert unchanged(second)[0] == S.PENDING
     assert not Claim.objects.filter(key=second.public_id).exists()  # so it is applied when it comes in turn
 
-    # Then once the back-offs are over, the sweeper sends #1, and #2 follows it
+    # Then once #1's back-off is over, the sweeper sends #1 (only: #2 waits its turn), and #2 follows it
     HubMessage.objects.update(next_attempt_at=timezone.now())
     with committed():
-        hub_messages_sweep_task()
+        assert hub_messages_sweep_task() == 1
     for message in (first, second):
         message.refresh_from_db()
     assert (first.status, second.status) == (S.APPLIED, S.APPLIED)
@@ -271,7 +291,7 @@ def test_a_rotated_key_verifies_until_it_is_retired(queued, hkg, hgh):
     with pytest.raises(DomainError) as refused:
         pre_arrival_receive(headers=headers, body=body)
     assert refused.value.code == "retired_key"
-    assert unchanged(second)[0] == S.FAILED
+    assert unchanged(second)[0] == S.PENDING
     assert AuditEvent.objects.filter(verb__in=["hub_key.rotated", "hub_key.retired"]).count() == 2
 
 

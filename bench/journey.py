@@ -1,0 +1,167 @@
+#!/usr/bin/env python
+"""The whole journey's throughput: `simulate` through 1, then 2, real Celery worker processes, beside Celery's own
+no-op task (`celery.ping`) on the same broker, measured in the same run as the ceiling.
+
+    .venv/bin/python bench/journey.py                # 200 orders per worker count
+    .venv/bin/python bench/journey.py --orders 50
+
+For each worker count it prints: orders per second from the first order placed to the last order final, the
+platform's tasks run per second, the time from payment to import release on the green lane (median and p99), and
+the no-op tasks per second; then the ratios of tasks per second to the no-op's. The simulation plays the buyers,
+officers, fulfilment centres and carrier from this process, as `simulate` does.
+
+PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432) in a throwaway database, with Redis (REDIS_URL, else
+127.0.0.1:6379/12) as broker; without them, SQLite and the file-system broker.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api import Database  # noqa: E402 (the same throwaway database)
+from bench.chaos import Workers, environment  # noqa: E402 (the same workers and broker)
+
+NOOPS = 3000  # no-op tasks queued per measurement
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=200, help="orders per worker count")
+    parser.add_argument("--db", choices=["auto", "postgres", "sqlite"], default="auto")
+    parser.add_argument("--timeout", type=float, default=1200, help="seconds before a simulation gives up")
+    return parser.parse_args()
+
+
+def waiting():
+    """Messages in the default queue, whatever the broker."""
+    from ewtp.celery import app
+
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare(queue="celery", passive=True).message_count
+
+
+def drain(deadline=600):
+    end = time.monotonic() + deadline
+    while waiting() and time.monotonic() < end:
+        time.sleep(0.2)
+
+
+def noop_rate(count, log):
+    """Celery's own no-op tasks per second through `count` workers: the queue is filled first, then drained, and
+    the rate read between 90% and 10% left, so that neither the sending nor the workers' start-up counts."""
+    from ewtp.celery import app
+
+    with app.producer_or_acquire() as producer:
+        for _ in range(NOOPS):
+            app.send_task("celery.ping", producer=producer)
+    workers = Workers(count, log)
+    marks = {}
+    while (left := waiting()) > NOOPS // 10:
+        if left <= NOOPS * 9 // 10:
+            marks.setdefault("start", time.monotonic())
+        time.sleep(0.02)
+    rate = (NOOPS * 8 // 10) / (time.monotonic() - marks.get("start", time.monotonic() - 1e-9))
+    drain()
+    return rate, workers
+
+
+def tasks_run():
+    """Tasks the running workers have run (their own counts), or None where the broker takes no remote control."""
+    from ewtp.celery import app
+
+    stats = app.control.inspect(timeout=2).stats() or {}
+    if not stats:
+        return None
+    return sum(n for worker in stats.values() for name, n in worker.get("total", {}).items() if name != "celery.ping")
+
+
+def payment_to_green_release(orders):
+    """Seconds from the payment's capture to the import's release, for the green lane's orders."""
+    from customs.models import Declaration, DeclarationStatus, Direction, Lane
+    from payments.models import Payment
+
+    captured = dict(
+        Payment.objects.filter(order__in=orders, captured_at__isnull=False).values_list("order_id", "captured_at")
+    )
+    released = Declaration.objects.filter(
+        order__in=orders, direction=Direction.IMPORT, lane=Lane.GREEN, status=DeclarationStatus.RELEASED
+    ).values_list("order_id", "decided_at")
+    return sorted((at - captured[order]).total_seconds() for order, at in released if order in captured)
+
+
+def percentile(values, share):
+    return statistics.quantiles(values, n=100, method="inclusive")[share - 1] if len(values) > 1 else values[0]
+
+
+def main():
+    args = parse_args()
+    var_dir = Path(tempfile.mkdtemp(prefix="ewtp-journey-"))
+    database = Database(args.db, var_dir)
+    workers = None
+    try:
+        env = environment(database, var_dir)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        from ewtp.celery import app
+        from ewtp.simulation import Simulation
+
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        app.control.purge()
+        log = var_dir / "workers.log"
+        kind = "PostgreSQL + Redis" if "REDIS_URL" in env else "SQLite + file-system broker"
+        print(f"Journey: {kind}; {args.orders} orders per run, the demo's hub pairs and lanes")
+        rows = []
+        for count in (1, 2):
+            noop, workers = noop_rate(count, log)
+            before = tasks_run()
+            began = time.monotonic()
+            simulation = Simulation(orders=args.orders, seed=count, log=lambda line: None)
+            simulation.run(timeout=args.timeout, pause=0.2)
+            seconds = time.monotonic() - began
+            final = simulation.final()
+            after = tasks_run()
+            drain()
+            workers.stop()
+            workers = None
+            tasks = None if before is None or after is None else (after - before) / seconds
+            green = payment_to_green_release(simulation.summary.orders)
+            rows.append((count, final, seconds, tasks, noop, green))
+            if final < args.orders:
+                print(f"{count} worker(s): {final} of {args.orders} orders final in {seconds:.0f} s", file=sys.stderr)
+                return 1
+        head = f"{'workers':>7} {'orders/s':>9} {'tasks/s':>8} {'no-op/s':>8} {'ratio':>6}"
+        print(f"{head}  green lane: payment → import release")
+        for count, _final, seconds, tasks, noop, green in rows:
+            ratio = f"{tasks / noop:.3f}" if tasks is not None else "-"
+            tasks = f"{tasks:.1f}" if tasks is not None else "-"
+            release = (
+                f"median {statistics.median(green):.2f} s, p99 {percentile(green, 99):.2f} s ({len(green)} orders)"
+                if green
+                else "no green orders"
+            )
+            print(f"{count:>7} {args.orders / seconds:>9.2f} {tasks:>8} {noop:>8.0f} {ratio:>6}  {release}")
+        return 0
+    finally:
+        if workers is not None:
+            workers.stop()
+        from django.db import connections
+
+        connections.close_all()
+        database.drop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
