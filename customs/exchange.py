@@ -114,7 +114,7 @@ def hub_key_rotate(*, actor, key: HubKey, grace: timedelta | None = None) -> Hub
     _require_supervisor_of_pair(actor, key)
     grace = timedelta(hours=settings.HUB_KEY_GRACE_HOURS) if grace is None else grace
     with transaction.atomic():
-        pair = HubKey.objects.select_for_update().filter(
+        pair = HubKey.objects.select_for_update(no_key=True).filter(
             origin_hub=key.origin_hub_id, destination_hub=key.destination_hub_id
         )
         now = timezone.now()
@@ -137,7 +137,9 @@ def hub_key_retire(*, actor, key: HubKey) -> HubKey:
     now on. The pair's next message is signed with a newer key, made if none is left."""
     _require_supervisor_of_pair(actor, key)
     with transaction.atomic():
-        key = HubKey.objects.select_for_update().select_related("origin_hub", "destination_hub").get(pk=key.pk)
+        key = (
+            HubKey.objects.select_for_update(no_key=True).select_related("origin_hub", "destination_hub").get(pk=key.pk)
+        )
         now = timezone.now()
         if key.retired_at is not None and key.retired_at <= now:
             raise DomainError(f"{key} is retired already.", code="invalid_transition")
@@ -209,7 +211,7 @@ def pre_arrival_queue(order: Order) -> HubMessage:
     queued = HubMessage.objects.filter(order=order, kind=HubMessageKind.PRE_ARRIVAL).first()
     if queued is not None:
         return queued
-    Hub.objects.select_for_update().get(pk=order.origin_hub_id)  # the pair's numbers are drawn one at a time
+    Hub.objects.select_for_update(no_key=True).get(pk=order.origin_hub_id)  # the pair's numbers are drawn one at a time
     pair = HubMessage.objects.filter(origin_hub=order.origin_hub_id, destination_hub=order.destination_hub_id)
     message = HubMessage.objects.create(
         origin_hub=order.origin_hub,
@@ -266,7 +268,7 @@ def hub_message_deliver(*, message: HubMessage) -> HubMessage:
     delivered before is left alone; sent twice at once, the destination applies it once."""
     with transaction.atomic():
         message = (
-            HubMessage.objects.select_for_update(of=("self",))
+            HubMessage.objects.select_for_update(no_key=True, of=("self",))
             .select_related("origin_hub", "destination_hub", "order")
             .get(pk=message.pk)
         )
@@ -286,7 +288,7 @@ def hub_message_deliver(*, message: HubMessage) -> HubMessage:
     from customs.tasks import hub_message_deliver_task  # the tasks call these services
 
     with transaction.atomic():
-        message = HubMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
+        message = HubMessage.objects.select_for_update(no_key=True, of=("self",)).get(pk=message.pk)
         if message.status in UNDELIVERED:  # else applied already, by a destination on this platform
             message = transition(message, M.SENT, actor=None, data=_names(message))
         waiting = HubMessage.objects.filter(
@@ -312,7 +314,7 @@ def _predecessor_undelivered(message: HubMessage) -> bool:
 def _failed(message: HubMessage, error: str) -> HubMessage:
     logger.warning("hub message %s not delivered: %s", message.public_id, error)
     with transaction.atomic():
-        message = HubMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
+        message = HubMessage.objects.select_for_update(no_key=True, of=("self",)).get(pk=message.pk)
         if message.status not in UNDELIVERED:  # delivered meanwhile by another worker
             return message
         message.last_error = error[:300]
@@ -375,7 +377,7 @@ def _receive(key: HubKey, headers: Mapping[str, str], body: bytes) -> tuple[HubM
     verify([key.secret], headers.get(SIGNATURE_HEADER, ""), body)
     envelope = _envelope(body)
     message = (
-        HubMessage.objects.select_for_update(of=("self",))
+        HubMessage.objects.select_for_update(no_key=True, of=("self",))
         .select_related("order", "origin_hub", "destination_hub")
         .filter(
             public_id=envelope["id"],

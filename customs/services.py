@@ -119,7 +119,7 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
     and red wait in the officers' queue. Filing again returns the declaration filed before."""
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update(of=("self",))
+            Order.objects.select_for_update(no_key=True, of=("self",))
             .select_related("company", "buyer", "quote__rule_set", "origin_hub", "destination_hub")
             .get(pk=order.pk)
         )
@@ -196,7 +196,9 @@ def _release(declaration: Declaration, *, actor, reason: str) -> Declaration:
     order = declaration.order
     if declaration.direction == Direction.IMPORT and order.regime == Regime.CBEC_RETAIL and order.consumer_hash:
         hub, year = order.destination_hub, order.quota_year
-        QuotaYear.objects.select_for_update().get_or_create(hub=hub, consumer_hash=order.consumer_hash, year=year)
+        QuotaYear.objects.select_for_update(no_key=True).get_or_create(
+            hub=hub, consumer_hash=order.consumer_hash, year=year
+        )
         limit = order.quote.rule_set.cbec_annual_limit
         used = consumer_year_usage(hub, order.consumer_hash, year)
         if limit is not None and used + order.quota_counted > limit:
@@ -247,7 +249,7 @@ def declaration_decide(
     if decision == "hold" and not documents.strip():
         raise DomainError("Name the documents the seller must send.", code="required", attr="documents")
     with transaction.atomic():
-        declaration = Declaration.objects.select_for_update(of=("self",)).get(pk=declaration.pk)
+        declaration = Declaration.objects.select_for_update(no_key=True, of=("self",)).get(pk=declaration.pk)
         to = DECISIONS[decision]
         if not declaration.can_become(to):
             raise DomainError(
@@ -267,7 +269,7 @@ def declaration_reroute(*, actor, declaration: Declaration, lane: str, reason: s
     if not reason.strip():
         raise DomainError("Say why the declaration changes lanes.", code="required", attr="reason")
     with transaction.atomic():
-        declaration = Declaration.objects.select_for_update(of=("self",)).get(pk=declaration.pk)
+        declaration = Declaration.objects.select_for_update(no_key=True, of=("self",)).get(pk=declaration.pk)
         if not declaration.open:
             raise DomainError(f"{declaration.public_id} is decided: it stays in its lane.", code="invalid_transition")
         before, declaration.lane = declaration.lane, lane
@@ -320,7 +322,7 @@ def declaration_answer(*, actor, declaration: Declaration, files: list[UploadedF
         raise DomainError("Attach at least one document.", code="required", attr="files")
     checked = [(upload.name, *_checked(upload)) for upload in files]
     with transaction.atomic():
-        declaration = Declaration.objects.select_for_update(of=("self",)).get(pk=declaration.pk)
+        declaration = Declaration.objects.select_for_update(no_key=True, of=("self",)).get(pk=declaration.pk)
         if declaration.status != S.HELD:
             raise DomainError(
                 f"{declaration.public_id} is {declaration.get_status_display().lower()}: only a hold is answered.",
@@ -436,7 +438,7 @@ def refund_claim_file(
     else:
         raise DomainError(f"No taxpayer kind {taxpayer!r}.", code="invalid", attr="taxpayer")
     with transaction.atomic():
-        claim = RefundClaim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
+        claim = RefundClaim.objects.select_for_update(no_key=True, of=("self",)).get(pk=claim.pk)
         if claim.status != RefundClaimStatus.COMPUTED:
             raise DomainError(f"{claim.public_id} is {claim.get_status_display().lower()}.", code="invalid_transition")
         claim.taxpayer, claim.amount, claim.explanation = taxpayer, Money(amount, currency), explanation
@@ -453,7 +455,11 @@ def refund_claim_decide(*, actor, claim: RefundClaim, approve: bool, reason: str
     seller's account (one ledger transaction, under the claim's key: never twice), or rejects it."""
     require_role(actor, claim.hub, *OFFICER_ROLES)
     with transaction.atomic():
-        claim = RefundClaim.objects.select_for_update(of=("self",)).select_related("hub", "company").get(pk=claim.pk)
+        claim = (
+            RefundClaim.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("hub", "company")
+            .get(pk=claim.pk)
+        )
         to = RefundClaimStatus.PAID if approve else RefundClaimStatus.REJECTED
         if not claim.can_become(to):
             raise DomainError(
@@ -487,7 +493,7 @@ def quota_restore(*, order: Order) -> QuotaEntry | None:
     if timezone.now() - released.decided_at > timedelta(days=settings.CBEC_RETURN_WINDOW_DAYS):
         return None
     with transaction.atomic():
-        QuotaYear.objects.select_for_update().get_or_create(
+        QuotaYear.objects.select_for_update(no_key=True).get_or_create(
             hub=used.hub, consumer_hash=used.consumer_hash, year=used.year
         )
         if QuotaEntry.objects.filter(reference=order.public_id, amount__lt=0).exists():

@@ -129,7 +129,7 @@ def webhook_endpoint_add(
     url = webhook_url_validate(url)
     wanted = _event_types_validate(event_types)
     with transaction.atomic():
-        Company.objects.select_for_update().get(pk=company.pk)  # its endpoints change one at a time
+        Company.objects.select_for_update(no_key=True).get(pk=company.pk)  # its endpoints change one at a time
         endpoint = WebhookEndpoint.objects.create(
             company=company,
             url=url,
@@ -147,7 +147,7 @@ def webhook_endpoint_deactivate(*, actor, endpoint: WebhookEndpoint, reason: str
     """A seller admin stops the events to an endpoint for good; what was not delivered yet is given up."""
     require_role(actor, endpoint.company, Role.SELLER_ADMIN)
     with transaction.atomic():
-        Company.objects.select_for_update().get(pk=endpoint.company_id)
+        Company.objects.select_for_update(no_key=True).get(pk=endpoint.company_id)
         endpoint = transition(endpoint, False, actor=actor, reason=reason)
         _endpoints_flag(endpoint.company_id)
     return endpoint
@@ -159,7 +159,7 @@ def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDeliver
     if not (actor.is_superuser or actor.roles_at(endpoint.company.home_hub) & set(OFFICER_ROLES)):
         require_role(actor, endpoint.company, Role.SELLER_ADMIN)
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
         if not endpoint.active:
             raise DomainError(f"{endpoint.public_id} is deactivated: it is sent nothing.", code="endpoint_inactive")
         delivery = WebhookDelivery(endpoint=endpoint, event_type=TEST_EVENT)
@@ -263,7 +263,9 @@ def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def _locked(delivery: WebhookDelivery) -> WebhookDelivery:
-    rows = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint__company__home_hub")
+    rows = WebhookDelivery.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "endpoint__company__home_hub"
+    )
     return rows.get(pk=delivery.pk)
 
 

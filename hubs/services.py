@@ -110,7 +110,7 @@ def rule_set_copy_to_draft(*, actor, rule_set):
     """A new draft version of the hub's rules, starting from `rule_set` with all its rates."""
     require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
     with transaction.atomic():
-        Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # one new version number at a time
+        Hub.objects.select_for_update(no_key=True).get(pk=rule_set.hub_id)  # one new version number at a time
         latest = RuleSet.objects.filter(hub=rule_set.hub).aggregate(latest=Max("version"))["latest"]
         draft = RuleSet.objects.get(pk=rule_set.pk)
         rates = list(draft.rates.all())
@@ -183,8 +183,8 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
             attr="effective_from",
         )
     with transaction.atomic():
-        Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # one publication per hub at a time
-        rule_set = RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        Hub.objects.select_for_update(no_key=True).get(pk=rule_set.hub_id)  # one publication per hub at a time
+        rule_set = RuleSet.objects.select_for_update(no_key=True).get(pk=rule_set.pk)
         if not rule_set.is_draft:
             raise DomainError(
                 f"{rule_set} is {rule_set.get_status_display().lower()}: only a draft is published.",
@@ -192,7 +192,7 @@ def rule_set_publish(*, actor, rule_set, effective_from, historical=False):
             )
         rule_set_validate(rule_set)
         taken = (
-            RuleSet.objects.select_for_update()
+            RuleSet.objects.select_for_update(no_key=True)
             .filter(hub=rule_set.hub, status=RuleSetStatus.PUBLISHED, effective_from=effective_from)
             .first()
         )
@@ -224,7 +224,7 @@ def rule_set_withdraw(*, actor, rule_set, reason=""):
     """
     require_role(actor, rule_set.hub, Role.HUB_SUPERVISOR)
     with transaction.atomic():
-        Hub.objects.select_for_update().get(pk=rule_set.hub_id)  # not while a publication of the hub runs
+        Hub.objects.select_for_update(no_key=True).get(pk=rule_set.hub_id)  # not while a publication of the hub runs
         rule_set = RuleSet.objects.select_related("hub").get(pk=rule_set.pk)
         if rule_set.is_published:
             _require_not_yet_effective(rule_set, hub_today(rule_set.hub), "withdrawn")

@@ -91,7 +91,7 @@ def parcel_receive(
             code="parcel_too_large",
         )
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)  # not cancelled meanwhile
+        order = Order.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.pk)  # not cancelled meanwhile
         if order.status not in RECEIVING:
             raise DomainError(
                 f"{order.public_id} is {order.get_status_display().lower()}: its parcels are received from payment "
@@ -164,7 +164,7 @@ def departure_close(*, departure: Departure) -> Departure:
     once."""
     with transaction.atomic():
         departure = (
-            Departure.objects.select_for_update(of=("self",))
+            Departure.objects.select_for_update(no_key=True, of=("self",))
             .select_related("unit_type", "origin_hub", "destination_hub")
             .get(pk=departure.pk)
         )
@@ -175,7 +175,7 @@ def departure_close(*, departure: Departure) -> Departure:
             raise DomainError(f"{departure} closes at its cut-off, {local:%Y-%m-%d %H:%M %Z}.", code="before_cut_off")
         unit, rule = departure.unit_type, ModeRule.objects.get(mode=departure.unit_type.mode)
         waiting = list(
-            Parcel.objects.select_for_update()
+            Parcel.objects.select_for_update(no_key=True)
             .filter(
                 consignment=None,
                 received_at__lte=departure.cut_off_at,
@@ -242,7 +242,7 @@ def consignment_book(*, consignment: Consignment) -> Consignment:
     answers with the first booking. A refusal or a timeout leaves it to the next sweep."""
     with transaction.atomic():
         consignment = (
-            Consignment.objects.select_for_update(of=("self",))
+            Consignment.objects.select_for_update(no_key=True, of=("self",))
             .select_related("departure__origin_hub", "departure__destination_hub", "departure__unit_type")
             .get(pk=consignment.pk)
         )

@@ -183,7 +183,7 @@ def _totals_update(
     if posting:
         drawn, condition_params = _drawn_here(posting)
         condition = f"EXISTS (SELECT 1 FROM {_name(LedgerTransaction)} WHERE {drawn})"
-    lock = " FOR UPDATE" if transaction.get_connection().features.has_select_for_update else ""
+    lock = " FOR NO KEY UPDATE" if transaction.get_connection().features.has_select_for_update else ""
     return (
         f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} IN (SELECT {pk} FROM {table} "
         f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) AND {condition} ORDER BY {pk}{lock})",
@@ -331,7 +331,9 @@ def payment_start(*, actor, order: Order, method: str, payer_name: str = "") -> 
     require_role(actor, order.company, *COMPANY_ROLES)
     provider = payment_provider()
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)  # one payment attempt at a time
+        order = Order.objects.select_for_update(no_key=True, of=("self",)).get(
+            pk=order.pk
+        )  # one payment attempt at a time
         if order.status != OrderStatus.PLACED:
             raise DomainError(
                 f"{order.public_id} is {order.get_status_display().lower()}: only a placed order is paid.",
@@ -362,7 +364,9 @@ def payment_settle(*, payment: Payment, charge: Charge) -> Payment:
     """Apply what the provider says of a payment's charge (from the charge call, a webhook or a look-up), once:
     a duplicate or late confirmation changes nothing. A capture for an order cancelled meanwhile is refunded."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+        payment = (
+            Payment.objects.select_for_update(no_key=True, of=("self",)).select_related("order").get(pk=payment.pk)
+        )
         if charge.ref and not payment.provider_ref:
             payment.provider_ref = charge.ref
             payment.save(update_fields=["provider_ref"])
@@ -462,7 +466,11 @@ def payment_refund(*, actor, payment: Payment, reason: str = "") -> Payment:
         key=f"refund:{payment.public_id}", ref=payment.provider_ref, amount=payment.amount
     )
     with transaction.atomic():
-        payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "release").get(pk=payment.pk)
+        payment = (
+            Payment.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("order", "release")
+            .get(pk=payment.pk)
+        )
         if payment.status == PaymentStatus.REFUNDED:
             return payment
         if payment.release is not None and payment.release.status == TransactionStatus.PENDING:
@@ -588,7 +596,7 @@ def payout_schedule(*, order: Order) -> Payout | None:
     if payment is None or corridor is None or payment.release.status != TransactionStatus.POSTED:
         return None
     with transaction.atomic():
-        Order.objects.select_for_update(of=("self",)).get(pk=order.pk)  # one schedule per order
+        Order.objects.select_for_update(no_key=True, of=("self",)).get(pk=order.pk)  # one schedule per order
         existing = Payout.objects.filter(order=order).first()
         if existing is not None:
             return existing
@@ -643,7 +651,11 @@ def tranche_send(*, tranche: Tranche) -> Tranche:
     A rail that refuses puts it back to be sent again; one that times out leaves it sending, for the sweeper to
     ask again with the same key (the rail makes one transfer per key, so nothing is ever paid twice)."""
     with transaction.atomic():
-        tranche = Tranche.objects.select_for_update(of=("self",)).select_related("payout__order").get(pk=tranche.pk)
+        tranche = (
+            Tranche.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("payout__order")
+            .get(pk=tranche.pk)
+        )
         if tranche.status == TrancheStatus.SCHEDULED:
             if tranche.send_on > hub_today(tranche.payout.order.destination_hub):
                 return tranche
@@ -665,7 +677,9 @@ def tranche_send(*, tranche: Tranche) -> Tranche:
 
 def _tranche_settle(tranche: Tranche, ack: Ack) -> Tranche:
     with transaction.atomic():
-        tranche = Tranche.objects.select_for_update(of=("self",)).select_related("payout").get(pk=tranche.pk)
+        tranche = (
+            Tranche.objects.select_for_update(no_key=True, of=("self",)).select_related("payout").get(pk=tranche.pk)
+        )
         if tranche.status != TrancheStatus.SENDING:
             return tranche  # a duplicate acknowledgement: settled already
         tranche.rail_ref, tranche.settled_at = ack.ref, timezone.now()

@@ -93,7 +93,7 @@ def listing_update(*, actor, listing, **changes):
     require_role(actor, listing.company, *COMPANY_ROLES)
     changes = _check_listing_fields(listing.company, changes)
     with transaction.atomic():
-        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        listing = Listing.objects.select_for_update(no_key=True).get(pk=listing.pk)
         if listing.status == ListingStatus.ARCHIVED:
             raise DomainError("An archived listing cannot be changed.", code="archived")
         if "stock" in changes and changes.pop("stock") != listing.stock:
@@ -157,7 +157,7 @@ def listing_archive(*, actor, listing, reason=""):
     """Take a listing off sale for good; its orders keep their snapshot of it."""
     require_role(actor, listing.company, *COMPANY_ROLES)
     with transaction.atomic():
-        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        listing = Listing.objects.select_for_update(no_key=True).get(pk=listing.pk)
         if listing.status == ListingStatus.ARCHIVED:
             raise DomainError(f"{listing.public_id} is already archived.", code="archived")
         listing.status = ListingStatus.ARCHIVED
@@ -499,7 +499,7 @@ def order_place(*, actor, quote, buyer):
 def _order_place(actor, quote, buyer):
     with transaction.atomic():
         quote = (
-            Quote.objects.select_for_update(of=("self",))
+            Quote.objects.select_for_update(no_key=True, of=("self",))
             .select_related("company", "origin_hub", "destination_hub", "rule_set")
             .annotate(ordered=Exists(Order.objects.filter(quote=OuterRef("pk"))))
             .get(pk=quote.pk)
@@ -571,7 +571,9 @@ def _check_annual_limit(quote):
     year = hub_today(hub).year
     if quote.regime != Regime.CBEC_RETAIL:
         return year
-    QuotaYear.objects.select_for_update().get_or_create(hub=hub, consumer_hash=quote.consumer_hash, year=year)
+    QuotaYear.objects.select_for_update(no_key=True).get_or_create(
+        hub=hub, consumer_hash=quote.consumer_hash, year=year
+    )
     limit = quote.rule_set.cbec_annual_limit
     if _consumer_usage(hub, quote.consumer_hash, year) + quote.quota_counted > limit:
         raise DomainError(

@@ -74,7 +74,7 @@ def transition(obj, to, *, actor, reason: str = "", data: dict | None = None, th
     """
     model = type(obj)
     with transaction.atomic():
-        rows = model.objects.select_for_update(of=("self",))
+        rows = model.objects.select_for_update(no_key=True, of=("self",))
         if paths := tenant_paths(model):  # what its audit event is filed under, read in the locking query
             rows = rows.select_related(*paths)
         obj = rows.get(pk=obj.pk)
