@@ -5,8 +5,8 @@ the sweepers find it). Afterwards every order must be final, `reconcile` clean, 
 carrier booking per consignment, one rail transfer per settled tranche, one ledger transaction per key, one
 pre-arrival message per order, applied.
 
-    .venv/bin/python bench/chaos.py                 # 1,000 orders, 2 workers, a kill every 4 s
-    .venv/bin/python bench/chaos.py --orders 200    # what CI runs
+    .venv/bin/python bench/chaos.py                 # 1,000 orders, 2 workers, a kill every 4 s (what CI runs)
+    .venv/bin/python bench/chaos.py --orders 200    # a shorter run
 
 PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432) in a throwaway database, with Redis (REDIS_URL, else
 127.0.0.1:6379/12) as broker; without them, SQLite and the file-system broker. Exits non-zero on any failure.

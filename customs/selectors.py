@@ -83,3 +83,10 @@ def queue_figures(rows: QuerySet[Declaration], now=None) -> tuple[list[dict], in
         for lane in reversed(LANE_ORDER)
     ]
     return lanes, max(per_day.values(), default=0) or 1
+
+
+def order_declarations(*, actor, order) -> dict | None:
+    """The order page's customs section: the order's declarations the reader may see, with their lanes (never
+    the rules that chose them); None before the first is filed."""
+    declarations = list(declarations_for(actor).filter(order=order).order_by("filed_at", "pk"))
+    return {"declarations": declarations} if declarations else None

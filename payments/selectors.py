@@ -33,3 +33,11 @@ def payouts_for(actor) -> QuerySet[Payout]:
 @selector_for(Tranche)
 def tranches_for(actor) -> QuerySet[Tranche]:
     return restrict(Tranche.objects.select_related("payout"), actor)
+
+
+def order_money(*, actor, order) -> dict | None:
+    """The order page's money section: its latest payment and its payout with the tranches, as the reader may see
+    them; None before any payment."""
+    payment = payments_for(actor).filter(order=order).order_by("-created_at", "-pk").first()
+    payout = payouts_for(actor).filter(order=order).first()
+    return None if payment is None and payout is None else {"payment": payment, "payout": payout}

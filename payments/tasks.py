@@ -100,11 +100,12 @@ def payments_sweep_task():
     stale = timezone.now() - PENDING_LOOKUP_AFTER
     for payment in Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=stale):
         _sweep(_settle_pending, provider, payment)
-    settled = Payment.objects.filter(status=PaymentStatus.CAPTURED, order__status_changed_at__lt=swept_before())
-    for payment in settled.filter(order__status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED]):
+    captured = Payment.objects.filter(
+        status=PaymentStatus.CAPTURED, order__status_changed_at__lt=swept_before()
+    ).select_related("order__destination_hub")
+    for payment in captured.filter(order__status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED]):
         _sweep(payment_refund, actor=None, payment=payment, reason="Swept: the order was cancelled or rejected")
     released = [OrderStatus.IMPORT_RELEASED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
-    captured = settled.select_related("order__destination_hub")
     for payment in captured.filter(duties__isnull=True, order__status__in=released, order__duties_and_taxes__gt=0):
         _sweep(duties_to_hub, order=payment.order)
     delivered = [OrderStatus.DELIVERED, OrderStatus.COMPLETED]

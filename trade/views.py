@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from djmoney.money import Money
 
 from hubs.kernel.errors import DomainError
+from hubs.kernel.sections import sections
 from hubs.models import COMPANY_ROLES
 from hubs.scoping import actor_for_request, require_role
 from hubs.tariff import TaxKind
@@ -298,6 +299,7 @@ def order_detail(request, public_id):
         "lines": _lines_with_taxes(order.lines.all()),
         "timeline": order_timeline(order),
         "journey": journey_steps(order),
+        "sections": sections("order", actor=actor, order=order),  # customs' and payments' parts of the order
         "cancellable": order.company_id in actor.company_ids and order.can_become(OrderStatus.CANCELLED),
     }
     return render(request, "trade/order_detail.html", context)

@@ -123,6 +123,16 @@ def test_the_order_page_shows_the_journey_and_where_the_order_is_now(journey, hk
     assert [step["label"] for step in steps if step["state"] == "done"][-1] == "Shipped"
     assert 'aria-current="step"' in page.content.decode()
 
+    # Beside the journey, its declarations with their lanes (never the rules) and its payment
+    customs, money = (section["context"] for section in page.context["sections"])
+    lanes = [(d.direction, d.lane, d.status) for d in customs["declarations"]]
+    assert lanes == [("export", "green", "released"), ("import", "yellow", "held")]
+    assert (money["payment"].status, money["payout"]) == ("captured", None)
+    html = page.content.decode()
+    assert f'href="/customs/{customs["declarations"][1].public_id}/"' in html
+    assert '<td class="lane lane-yellow">Yellow</td>' in html
+    assert "selected at random" not in html
+
 
 def test_a_cancelled_order_ends_its_journey_where_it_left_the_road(place_order, hkg):
     order = order_cancel(actor=actor_for(hkg.seller_admin.user), order=place_order(), reason="Changed mind")

@@ -46,6 +46,14 @@ def delivered(lagos, yiw, committed):
     return order
 
 
+def test_the_order_page_shows_its_payment_and_payout_with_the_tranches_settled(delivered, yiw):
+    page = session_client(yiw.seller_admin).get(f"/orders/{delivered.public_id}/").content.decode()
+    payout = delivered.payout
+    assert f'<a href="/money/payouts/{payout.public_id}/">{payout.public_id}</a>: {payout.net}' in page
+    assert '<progress value="1" max="20">' in page  # today's tranche went on delivery
+    assert "captured" in page
+
+
 def test_the_nigeria_case_settles_as_20_tranches_exactly(delivered, yiw, lagos, committed):
     payout = delivered.payout
     tranches = list(payout.tranches.order_by("number"))
