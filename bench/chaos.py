@@ -163,7 +163,6 @@ def main():
         from ewtp.celery import app
         from ewtp.simulation import Simulation
         from payments.reconciliation import reconcile
-        from payments.tasks import tranches_due_task
 
         call_command("migrate", verbosity=0)
         call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -175,19 +174,22 @@ def main():
         began = time.monotonic()
         simulation = Simulation(orders=args.orders, seed=7, log=lambda line: None)
         summary = simulation.run(timeout=args.timeout, pause=0.5)
-        # the payouts due today, settled through the kills too
+        # the payouts due today and the hub messages, delivered through the kills too (the sweeps go on)
         from django.db.models import Q
         from django.utils import timezone
 
+        from customs.exchange import UNDELIVERED
+        from customs.models import HubMessage
         from payments.models import Tranche, TrancheStatus
 
         def unsettled():  # due today (a UTC date: no hub is behind it by a day) or left sending
             due = Q(status=TrancheStatus.SCHEDULED, send_on__lte=timezone.now().date())
             return Tranche.objects.filter(due | Q(status=TrancheStatus.SENDING)).count()
 
-        deadline = time.monotonic() + 120
-        while unsettled() and time.monotonic() < deadline:
-            tranches_due_task.delay()
+        deadline = time.monotonic() + 180
+        while (unsettled() or HubMessage.objects.filter(status__in=UNDELIVERED).exists()) and (
+            time.monotonic() < deadline
+        ):
             time.sleep(2)
         seconds = time.monotonic() - began
         workers.stop()

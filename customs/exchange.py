@@ -264,8 +264,8 @@ def hub_message_deliver(*, message: HubMessage) -> HubMessage:
     """Send a message not yet delivered, signed with its pair's current key, through the transport. Its next attempt
     is set before it goes, so that a worker dying mid-send leaves it to the sweeper; a failure is kept with its
     reason. The destination takes a pair's messages in order, so one waits while its predecessor is undelivered
-    (not an attempt: no back-off grows), and once it is delivered, the pair's next is sent at once. A message
-    delivered before is left alone; sent twice at once, the destination applies it once."""
+    (not an attempt: no back-off grows). A message delivered before is left alone; sent twice at once, the
+    destination applies it once."""
     with transaction.atomic():
         message = (
             HubMessage.objects.select_for_update(no_key=True, of=("self",))
@@ -285,20 +285,29 @@ def hub_message_deliver(*, message: HubMessage) -> HubMessage:
         transport().send(destination=message.destination_hub, headers=headers, body=body)
     except TransportError as failed:
         return _failed(message, str(failed))
-    from customs.tasks import hub_message_deliver_task  # the tasks call these services
-
     with transaction.atomic():
         message = HubMessage.objects.select_for_update(no_key=True, of=("self",)).get(pk=message.pk)
         if message.status in UNDELIVERED:  # else applied already, by a destination on this platform
             message = transition(message, M.SENT, actor=None, data=_names(message))
-        waiting = HubMessage.objects.filter(
+    return message
+
+
+def hub_messages_deliver_in_turn(*, message: HubMessage, limit: int = 100) -> HubMessage | None:
+    """Deliver `message`, then the pair's next ones behind it, one after the other in this worker (not a trip
+    through the queue each), until one is not delivered (it fails, or waits for its predecessor: its back-off or
+    that one's delivery sends it) or `limit` are. Returns the pair's next message left waiting after the limit."""
+    for _ in range(limit):
+        message = hub_message_deliver(message=message)
+        if message.status in UNDELIVERED:
+            return None
+        message = HubMessage.objects.filter(
             origin_hub=message.origin_hub_id,
             destination_hub=message.destination_hub_id,
             sequence=message.sequence + 1,
             status__in=UNDELIVERED,
         ).first()
-        if waiting is not None:
-            enqueue_on_commit(hub_message_deliver_task, waiting.pk)
+        if message is None:
+            return None
     return message
 
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from customs.exchange import UNDELIVERED, hub_message_deliver
+from customs.exchange import UNDELIVERED, hub_messages_deliver_in_turn
 from customs.models import HubMessage
 from hubs.kernel.background import resend
 
@@ -13,8 +13,11 @@ SWEEP_BATCH = 500
 
 @shared_task
 def hub_message_deliver_task(message_pk: int) -> None:
-    """Sent on commit of the message's queuing (and of its predecessor's delivery): the message delivered."""
-    hub_message_deliver(message=HubMessage.objects.get(pk=message_pk))
+    """Sent on commit of the message's queuing, and by the sweeper: the message delivered, then the pair's next
+    ones behind it; after a batch, the rest in a task of their own."""
+    left = hub_messages_deliver_in_turn(message=HubMessage.objects.get(pk=message_pk))
+    if left is not None:
+        hub_message_deliver_task.delay(left.pk)
 
 
 @shared_task
