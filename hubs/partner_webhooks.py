@@ -6,7 +6,10 @@
   so a partner checks it as we check a carrier's), with the event id, the same on every attempt, for the partner to
   drop repeats. Each attempt is logged; a 2xx ends it; a timeout, a refused connection or another status tries
   again after a back-off, until the attempts run out. Beat's sweeper sends what is due and what a dead worker left.
-- Partner URLs are http(s), and outside production's reach into private networks (`PARTNER_WEBHOOKS_ALLOW_PRIVATE`).
+- Partner URLs are http(s), and outside production's reach into private networks (`PARTNER_WEBHOOKS_ALLOW_PRIVATE`):
+  each attempt looks the host up once, checks the addresses and connects to one of them, never to the name (which
+  could resolve elsewhere by then: DNS rebinding), naming the host in `Host` and, over TLS, in SNI and the
+  certificate check.
 """
 
 import ipaddress
@@ -15,7 +18,6 @@ import secrets
 import socket
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -65,6 +67,14 @@ def event_types() -> list[str]:
 def webhook_url_validate(url: str, *, attr: str = "url") -> str:
     """`url` when it is an http(s) address a partner's endpoint may have; a DomainError saying what is wrong
     otherwise. Unless private addresses are allowed (local use, tests), its host must resolve to public ones."""
+    url = _url_form_validate(url, attr=attr)
+    if not settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE:
+        _addresses_checked(_host(url), attr=attr)
+    return url
+
+
+def _url_form_validate(url: str, *, attr: str) -> str:
+    """`url` when it is written as an endpoint's address is (http or https, 500 characters at most)."""
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
@@ -76,18 +86,28 @@ def webhook_url_validate(url: str, *, attr: str = "url") -> str:
         ) from None
     if len(url) > 500:
         raise DomainError("An endpoint's address is 500 characters at most.", code="invalid_webhook_url", attr=attr)
-    if not settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE:
-        host = urlsplit(url).hostname or ""
-        addresses = _addresses(host)
-        if not addresses:
-            raise DomainError(f"“{host}” does not resolve to an address.", code="invalid_webhook_url", attr=attr)
-        if not all(address.is_global for address in addresses):
-            raise DomainError(
-                f"“{host}” is a private, loopback or reserved address: an endpoint must be reachable on the internet.",
-                code="private_webhook_url",
-                attr=attr,
-            )
     return url
+
+
+def _host(url: str) -> str:
+    """The URL's host as it is looked up and named on the wire (IDNA-encoded, an IPv6 address without brackets)."""
+    return httpx.URL(url).raw_host.decode("ascii")
+
+
+def _addresses_checked(host: str, *, attr: str = "url") -> list:
+    """The addresses `host` resolves to, looked up once; a DomainError unless it resolves and, where private
+    addresses are not allowed, all of them are public. A connection made to one of these reaches what was checked;
+    one made to the name would look it up again, and could reach what it resolves to by then (DNS rebinding)."""
+    addresses = _addresses(host)
+    if not addresses:
+        raise DomainError(f"“{host}” does not resolve to an address.", code="invalid_webhook_url", attr=attr)
+    if not settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE and not all(address.is_global for address in addresses):
+        raise DomainError(
+            f"“{host}” is a private, loopback or reserved address: an endpoint must be reachable on the internet.",
+            code="private_webhook_url",
+            attr=attr,
+        )
+    return addresses
 
 
 def _addresses(host: str) -> list:
@@ -99,7 +119,7 @@ def _addresses(host: str) -> list:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return []
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in found))
 
 
 def _event_types_validate(wanted) -> list[str]:
@@ -268,7 +288,10 @@ def _locked(delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
-    """POST the delivery once: (status code or None, what went wrong, milliseconds taken)."""
+    """POST the delivery once: (status code or None, what went wrong, milliseconds taken).
+
+    The endpoint's host is looked up once, here, and checked (`_addresses_checked`); the connection goes to one of
+    those addresses (`_post_to`), never to the name, which could resolve elsewhere by then."""
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
     headers = {
@@ -281,10 +304,9 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        webhook_url_validate(endpoint.url)  # again: what its name resolves to may have changed since
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            with client.stream("POST", endpoint.url, content=body, headers=headers) as response:
-                status_code = response.status_code
+        url = _url_form_validate(endpoint.url, attr="url")
+        addresses = _addresses_checked(_host(url))  # again, as it resolves now: the one lookup of this attempt
+        status_code = _post_to(url, addresses, content=body, headers=headers, timeout=timeout)
     except DomainError as refused:
         error = f"Not sent: {refused.detail}"
     except httpx.TimeoutException:
@@ -292,6 +314,34 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
     except httpx.HTTPError as failed:
         error = f"Could not connect: {failed}" if str(failed) else f"Could not connect ({type(failed).__name__})"
     return status_code, error[:300], round((time.monotonic() - started) * 1000)
+
+
+def _post_to(url: str, addresses: list, *, content: bytes, headers: dict, timeout: float) -> int:
+    """POST `url` to the first of `addresses` that takes the connection, and return the answer's status code.
+
+    The request goes to the address itself, naming the URL's host in `Host`; over TLS, the host is the server name
+    sent (SNI) and the one the certificate must be valid for (httpcore's `sni_hostname`), as if the name had been
+    looked up. Proxies from the environment are not used (an explicit transport): one would look the name up again.
+    """
+    target = httpx.URL(url)
+    headers = {**headers, "Host": target.netloc.decode("ascii")}
+    extensions = {"sni_hostname": target.raw_host.decode("ascii")}
+    with httpx.Client(transport=httpx.HTTPTransport(), timeout=timeout, follow_redirects=False) as client:
+
+        def post(address) -> int:
+            pinned = target.copy_with(host=str(address))
+            request = client.build_request("POST", pinned, content=content, headers=headers, extensions=extensions)
+            response = client.send(request, stream=True)  # the status is all it reads: the body is never read
+            response.close()
+            return response.status_code
+
+        *others, last = addresses
+        for address in others:
+            try:
+                return post(address)
+            except httpx.ConnectError:
+                continue  # the next one the name resolved to
+        return post(last)
 
 
 def _attempt_record(

@@ -1,7 +1,12 @@
 """Partner webhooks (`hubs.partner_webhooks`): an order's state changes POSTed, signed, to a real HTTP server on
 127.0.0.1 that records what it gets and answers as told (200, 500, or nothing until past the timeout)."""
 
+import ipaddress
 import json
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -339,6 +344,197 @@ def test_the_sweeper_sends_again_what_a_dead_worker_left_sending(endpoint, place
         "No outcome recorded (its worker stopped): sent again",
         "HTTP 200",
     ]
+
+
+# --- sending: the address checked is the address reached (DNS rebinding) ---------------------------------------
+
+
+@dataclass
+class Resolver:
+    """The name service as a test tells it: `answers[name]` is what each lookup of `name` gets in turn (a list of
+    addresses), the last one again from then on; `lookups` the names looked up. Other names are looked up for real.
+    """
+
+    answers: dict = field(default_factory=dict)
+    lookups: list = field(default_factory=list)
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    resolver = Resolver()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in resolver.answers:
+            return real(host, port, *args, **kwargs)
+        resolver.lookups.append(host)
+        turns = resolver.answers[host]
+        addresses = turns.pop(0) if len(turns) > 1 else turns[0]
+        return [
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (address, port or 0),
+            )
+            for address in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return resolver
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """The addresses TCP connections are opened to. This machine has no internet: a public address refuses."""
+    opened = []
+    real = socket.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        opened.append(address[0])
+        try:
+            public = ipaddress.ip_address(address[0]).is_global
+        except ValueError:
+            public = False  # a name: looked up by the real create_connection
+        if public:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return opened
+
+
+PUBLIC = "93.184.215.14"
+
+
+def test_a_name_that_resolves_elsewhere_after_the_check_is_not_reached_there(
+    hkg,  # noqa: F811 (fixture)
+    place,
+    partner,
+    dns,
+    connections,
+    settings,
+):
+    # Given an endpoint named partner.test, public when it was added (the partner's server listens on 127.0.0.1)
+    settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE = False
+    port = partner.url.split(":")[2].split("/")[0]
+    dns.answers["partner.test"] = [[PUBLIC]]
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url=f"http://partner.test:{port}/ehub/events"
+    )
+    delivery = deliveries_of(place()).get()
+
+    # When it is sent while its name answers a public address to the first lookup and the loopback to any after
+    dns.lookups.clear()
+    dns.answers["partner.test"] = [[PUBLIC], ["127.0.0.1"]]
+    delivery = send(delivery)
+
+    # Then the loopback got nothing: the name was looked up once, and the connection went to the address checked
+    assert not partner.received
+    assert dns.lookups == ["partner.test"]
+    assert connections == [PUBLIC]
+    assert delivery.attempts.get().outcome.startswith("Could not connect")
+    assert delivery.status == WebhookDeliveryStatus.PENDING
+
+
+def test_a_name_resolving_to_a_private_address_at_sending_is_not_sent(hkg, place, partner, dns, connections, settings):  # noqa: F811
+    settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE = False
+    port = partner.url.split(":")[2].split("/")[0]
+    dns.answers["partner.test"] = [[PUBLIC], ["127.0.0.1"]]
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url=f"http://partner.test:{port}/ehub/events"
+    )
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.attempts.get().outcome == (
+        "Not sent: “partner.test” is a private, loopback or reserved address: an endpoint must be reachable on the "
+        "internet."
+    )
+    assert not connections
+    assert not partner.received
+
+
+def test_the_request_reaches_the_address_looked_up_and_names_the_host(hkg, place, partner, dns, connections):  # noqa: F811
+    # Given an endpoint named partner.test (private addresses allowed here), whose name resolves to two addresses:
+    # one where nothing listens, then the partner's
+    port = partner.url.split(":")[2].split("/")[0]
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url=f"http://partner.test:{port}/ehub/events"
+    )
+    dns.answers["partner.test"] = [["127.0.0.2", "127.0.0.1"]]
+    dns.lookups.clear()
+
+    # When a delivery is sent
+    delivery = send(deliveries_of(place()).get())
+
+    # Then the name was looked up once, the second address took the connection, and the request named the host
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert dns.lookups == ["partner.test"]
+    assert connections == ["127.0.0.2", "127.0.0.1"]
+    (request,) = partner.received
+    assert request.headers["Host"] == f"partner.test:{port}"
+
+
+@pytest.fixture
+def tls_partner(tmp_path, monkeypatch):
+    """A partner's endpoint over TLS on 127.0.0.1, with a certificate for partner.test that this process trusts;
+    `names` holds the server names (SNI) its clients sent."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=partner.test"]
+        + ["-addext", "subjectAltName=DNS:partner.test", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    names, received = [], []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda connection, name, context: names.append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"port": server.server_address[1], "names": names, "received": received}
+    server.shutdown()
+    server.server_close()
+
+
+def test_over_tls_the_address_looked_up_is_reached_with_the_hosts_name_and_certificate(
+    hkg,  # noqa: F811 (fixture)
+    place,
+    tls_partner,
+    dns,
+    connections,
+):
+    # Given an endpoint at https://partner.test, whose name resolves to the partner's server
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user),
+        company=hkg.company,
+        url=f"https://partner.test:{tls_partner['port']}/ehub/events",
+    )
+    dns.answers["partner.test"] = [["127.0.0.1"]]
+
+    # When a delivery is sent, then it is delivered to that address, the TLS handshake naming partner.test (whose
+    # certificate the server has: a name checked against 127.0.0.1 would fail)
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED, delivery.attempts.get().outcome
+    assert connections == ["127.0.0.1"]
+    assert tls_partner["names"] == ["partner.test"]
+    assert len(tls_partner["received"]) == 1
 
 
 # --- endpoints: the portal ------------------------------------------------------------------------------------
