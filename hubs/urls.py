@@ -23,10 +23,10 @@ urlpatterns = [
     path("hs-codes/", views.hs_codes, name="hs-codes"),
     path("webhooks/", views.webhooks, name="webhooks"),
     path("webhooks/<str:public_id>/", views.webhook_endpoint, name="webhook-endpoint"),
-    path("webhooks/<str:public_id>/test/", views.webhook_endpoint_send_test, name="webhook-endpoint-test"),
+    path("webhooks/<str:public_id>/test/", views.webhook_endpoint_send_test, name="webhook-endpoint-send-test"),
     path(
         "webhooks/<str:public_id>/deactivate/",
         views.webhook_endpoint_deactivate_page,
-        name="webhook-endpoint-deactivate",
+        name="webhook-endpoint-deactivate-confirm",
     ),
 ]

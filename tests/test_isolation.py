@@ -361,8 +361,8 @@ def test_the_walk_discovers_every_surface():
         "trade:order-cancel",
         "api-key-revoke",
         "webhook-endpoint",
-        "webhook-endpoint-test",
-        "webhook-endpoint-deactivate",
+        "webhook-endpoint-send-test",
+        "webhook-endpoint-deactivate-confirm",
     }
     assert {param.id for param in LIST_PAGES} >= {
         "trade:listings",
@@ -372,6 +372,20 @@ def test_the_walk_discovers_every_surface():
         "api-keys",
         "webhooks",
     }
+
+
+def test_every_portal_page_is_reached_by_its_own_name():
+    # A portal page named as an API route is not reached by `{% url name value %}`: the name and a value reverse to
+    # the API's route (the webhook endpoint page's test button posted to the API's test action)
+    elsewhere = {}
+    for page in PORTAL_PAGES:
+        for path in (
+            reverse(page.name, kwargs=dict.fromkeys(page.arguments, "X-1")),
+            reverse(page.name, args=["X-1" for _ in page.arguments]),
+        ):
+            if path.startswith(("/api/", "/admin/")):
+                elsewhere[page.name] = path
+    assert not elsewhere, f"portal pages whose names reverse to another surface's route: {elsewhere}"
 
 
 # --- models: selectors and restrict -----------------------------------------------------------------------

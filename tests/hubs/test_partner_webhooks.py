@@ -581,6 +581,9 @@ def test_seller_staff_read_endpoints_but_do_not_manage_them(hkg, endpoint):  # n
 
 def test_the_test_button_sends_a_test_event_shown_in_the_log(hkg, endpoint, partner, eager):  # noqa: F811
     client = session_client(hkg.seller_admin)
+    page = client.get(f"/webhooks/{endpoint.public_id}/").content.decode()
+    assert f'action="/webhooks/{endpoint.public_id}/test/"' in page  # the portal's page, not the API's action
+    assert f'href="/webhooks/{endpoint.public_id}/deactivate/"' in page
     with eager():
         response = client.post(f"/webhooks/{endpoint.public_id}/test/")
     assert response["Location"] == f"/webhooks/{endpoint.public_id}/"
