@@ -40,7 +40,7 @@ from hubs.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from hubs.partner_webhooks import webhook_endpoint_test
+from hubs.partner_webhooks import webhook_delivery_retry, webhook_endpoint_test
 from hubs.scoping import actor_for_request, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import (
@@ -389,7 +389,8 @@ class WebhookAttemptInline(ReadOnly, ConsoleMixin, admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnly, TenantAdmin):
-    """Every event sent to a partner endpoint, with each attempt and its outcome."""
+    """Every event sent to a partner endpoint, with each attempt and its outcome; an officer helping a partner sends
+    a failed one again."""
 
     list_display = ["public_id", "event_type", "endpoint", "status", "attempt_count", "next_attempt_at", "created_at"]
     list_filter = ["status", "event_type"]
@@ -409,6 +410,20 @@ class WebhookDeliveryAdmin(ReadOnly, TenantAdmin):
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     date_hierarchy = "created_at"
+    actions = ["retry"]
+    service_arg = "delivery"
+
+    def has_retry_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(description="Send the selected failed deliveries again now", permissions=["retry"])
+    def retry(self, request, queryset):
+        self.run_service(
+            request,
+            webhook_delivery_retry,
+            queryset.select_related("endpoint__company__home_hub"),
+            ("{count} delivery sent again.", "{count} deliveries sent again."),
+        )
 
 
 def _supervises(request, rule_set):

@@ -14,6 +14,7 @@ from hubs.models import ApiKey, Company, HSCode, Hub, Membership, WebhookAttempt
 from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
+    webhook_delivery_retry,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
     webhook_endpoint_test,
@@ -332,10 +333,21 @@ class WebhookEndpointViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrie
 
 
 class WebhookDeliveryViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """The webhooks sent to a company's endpoints, newest first, each with its attempts."""
+    """The webhooks sent to a company's endpoints, newest first, each with its attempts; a failed one is sent again
+    on request."""
 
     selector = staticmethod(webhook_deliveries_for)
     serializer_class = WebhookDeliverySerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     filterset_fields = ["status", "event_type", "endpoint__public_id"]
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, id=None):
+        """Send a failed delivery again now, the same event (given up, or waiting out a back-off after a failed
+        attempt): a worker sends it; its attempts show how it went. A delivered one is refused (`not_retryable`)."""
+        actor = actor_for_request(request)
+        delivery = webhook_delivery_retry(actor=actor, delivery=self.get_object())
+        delivery = webhook_deliveries_for(actor).get(pk=delivery.pk)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -571,8 +571,14 @@ WEBHOOK_ENDPOINT_ADDED = verb("webhook_endpoint.added", "Webhook endpoint {url} 
 transition_verbs("webhook_endpoint", {"deactivated": "Webhook endpoint deactivated by {actor}"})
 transition_verbs(
     "webhook_delivery",
-    {"delivered": "Webhook {event_id} delivered to {url}", "failed": "Webhook {event_id} to {url} given up"},
+    {
+        "delivered": "Webhook {event_id} delivered to {url}",
+        "failed": "Webhook {event_id} to {url} given up",
+        # A move back from failed, or a delivery waiting out a back-off made due: sent again now, on request.
+        "pending": "Webhook {event_id} to {url} sent again at the request of {actor}",
+    },
 )
+WEBHOOK_DELIVERY_RETRIED = "webhook_delivery.pending"
 
 
 class WebhookEndpoint(StateMachine, models.Model):
@@ -646,7 +652,10 @@ class WebhookDelivery(StateMachine, models.Model):
     tenant_hub = "endpoint__company__home_hub"
 
     audit_name = "webhook_delivery"
-    TRANSITIONS = {WebhookDeliveryStatus.PENDING: {WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED}}
+    TRANSITIONS = {
+        WebhookDeliveryStatus.PENDING: {WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED},
+        WebhookDeliveryStatus.FAILED: {WebhookDeliveryStatus.PENDING},  # sent again on request (`retry`)
+    }
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -658,6 +667,12 @@ class WebhookDelivery(StateMachine, models.Model):
 
     def __str__(self):
         return self.public_id
+
+    @property
+    def has_failed(self) -> bool:
+        """Given up, or waiting out a back-off after a failed attempt: what may be sent again on request."""
+        pending_again = self.status == WebhookDeliveryStatus.PENDING and self.attempt_count > 0
+        return self.status == WebhookDeliveryStatus.FAILED or pending_again
 
 
 class WebhookAttempt(models.Model):

@@ -36,6 +36,7 @@ from hubs.kernel.signatures import sign
 from hubs.kernel.transitions import transition
 from hubs.models import (
     OFFICER_ROLES,
+    WEBHOOK_DELIVERY_RETRIED,
     WEBHOOK_ENDPOINT_ADDED,
     AuditEvent,
     Company,
@@ -176,8 +177,7 @@ def webhook_endpoint_deactivate(*, actor, endpoint: WebhookEndpoint, reason: str
 def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Send a test event to an endpoint, as its company's seller admin or an officer of its home hub (helping
     a partner connect): a delivery like any other, logged with its attempts."""
-    if not (actor.is_superuser or actor.roles_at(endpoint.company.home_hub) & set(OFFICER_ROLES)):
-        require_role(actor, endpoint.company, Role.SELLER_ADMIN)
+    _require_admin_or_officer(actor, endpoint.company)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         if not endpoint.active:
@@ -191,6 +191,13 @@ def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDeliver
         delivery.save()
         _send_on_commit([delivery])
     return delivery
+
+
+def _require_admin_or_officer(actor, company: Company, *roles) -> None:
+    """Refuse unless `actor` is the company's seller admin (or holds one of `roles` there), an officer of its home
+    hub, or a superuser."""
+    if not (actor.is_superuser or actor.roles_at(company.home_hub) & set(OFFICER_ROLES)):
+        require_role(actor, company, Role.SELLER_ADMIN, *roles)
 
 
 # --- the outbox ---------------------------------------------------------------------------------------------
@@ -255,8 +262,13 @@ def webhook_deliveries_due(now: datetime | None = None) -> QuerySet:
 
 
 def _is_due(delivery: WebhookDelivery, now: datetime) -> bool:
-    claimed = delivery.sending_since is not None and delivery.sending_since >= now - STUCK_SENDING_AFTER
-    return delivery.status == WebhookDeliveryStatus.PENDING and delivery.next_attempt_at <= now and not claimed
+    pending = delivery.status == WebhookDeliveryStatus.PENDING
+    return pending and delivery.next_attempt_at <= now and not _is_claimed(delivery, now)
+
+
+def _is_claimed(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Whether a live worker is sending it (its claim has not lapsed)."""
+    return delivery.sending_since is not None and delivery.sending_since >= now - STUCK_SENDING_AFTER
 
 
 def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -280,6 +292,41 @@ def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
         )
     status_code, error, duration_ms = _post(delivery)
     return _attempt_record(delivery, attempt, status_code=status_code, error=error, duration_ms=duration_ms)
+
+
+def webhook_delivery_retry(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now, the same event: one given up (it is pending again, for one more attempt, and
+    given up again if that fails too) or one waiting out a back-off. It is due at once and a worker sends it, on
+    commit; an audit event says who asked. Asked by the company's seller admin or its integrator (a partner's system
+    that missed an event), or by an officer of its home hub; a delivered one, one not sent yet and one being sent
+    now are refused."""
+    _require_admin_or_officer(actor, delivery.endpoint.company, Role.INTEGRATOR)
+    with transaction.atomic():
+        delivery, now = _locked(delivery), timezone.now()
+        if delivery.status == WebhookDeliveryStatus.DELIVERED:
+            raise DomainError(f"{delivery} was delivered: there is nothing to send again.", code="not_retryable")
+        if not delivery.endpoint.active:
+            endpoint = delivery.endpoint.public_id
+            raise DomainError(f"{endpoint} is deactivated: it is sent nothing.", code="endpoint_inactive")
+        if delivery.status == WebhookDeliveryStatus.PENDING:
+            if not delivery.attempt_count:
+                raise DomainError(f"{delivery} is not sent yet: it is on its way.", code="not_retryable")
+            if _is_claimed(delivery, now):
+                raise DomainError(f"{delivery} is being sent right now.", code="not_retryable")
+        delivery.next_attempt_at = now
+        delivery.save(update_fields=["next_attempt_at"])
+        data = {"event_id": delivery.public_id, "url": delivery.endpoint.url, "attempts": delivery.attempt_count}
+        if delivery.status == WebhookDeliveryStatus.FAILED:
+            delivery = transition(delivery, WebhookDeliveryStatus.PENDING, actor=actor, data=data)
+        else:
+            audit_event_record(
+                actor=actor,
+                verb=WEBHOOK_DELIVERY_RETRIED,
+                target=delivery,
+                data={"from": "pending", "to": "pending", **data},
+            )
+        _send_on_commit([delivery])
+    return delivery
 
 
 def _locked(delivery: WebhookDelivery) -> WebhookDelivery:

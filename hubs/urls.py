@@ -25,6 +25,11 @@ urlpatterns = [
     path("webhooks/<str:public_id>/", views.webhook_endpoint, name="webhook-endpoint"),
     path("webhooks/<str:public_id>/test/", views.webhook_endpoint_send_test, name="webhook-endpoint-send-test"),
     path(
+        "webhooks/deliveries/<str:public_id>/retry/",
+        views.webhook_delivery_send_again,
+        name="webhook-delivery-send-again",
+    ),
+    path(
         "webhooks/<str:public_id>/deactivate/",
         views.webhook_endpoint_deactivate_page,
         name="webhook-endpoint-deactivate-confirm",

@@ -20,6 +20,7 @@ from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     event_types,
+    webhook_delivery_retry,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
     webhook_endpoint_test,
@@ -34,6 +35,7 @@ from hubs.selectors import (
     hs_codes_search,
     integrator_memberships_managed_by,
     webhook_deliveries_for,
+    webhook_deliveries_managed_by,
     webhook_endpoints_for,
     webhook_endpoints_managed_by,
 )
@@ -277,3 +279,19 @@ def webhook_endpoint_deactivate_page(request, public_id):
         template="hubs/webhook_endpoint_deactivate.html",
         context={"endpoint": endpoint},
     )
+
+
+@login_required
+@require_POST
+def webhook_delivery_send_again(request, public_id):
+    """A seller admin sends a failed delivery again now (given up, or waiting out a back-off); the log shows how
+    it went."""
+    actor = actor_for_request(request)
+    delivery = get_object_or_404(webhook_deliveries_managed_by(actor).select_related("endpoint"), public_id=public_id)
+    try:
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{delivery.public_id} is sent again now: its attempts show below.")
+    return redirect("webhook-endpoint", delivery.endpoint.public_id)

@@ -18,19 +18,22 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ewtp.celery import app
+from hubs.kernel.errors import DomainError
 from hubs.kernel.signatures import verify
 from hubs.models import AuditEvent, Company, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     STUCK_SENDING_AFTER,
+    webhook_deliveries_due,
+    webhook_delivery_retry,
     webhook_delivery_send,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
 )
 from hubs.scoping import actor_for
 from hubs.tasks import webhook_deliveries_sweep_task, webhook_delivery_send_task
-from tests.tenants import session_client
+from tests.tenants import issue_key, key_client, session_client
 from tests.trade.conftest import BUYER, hgh, hkg, make_listing, mys, quote_listing, rules, yiw  # noqa: F401
 from trade.services import order_mark_paid, order_place
 
@@ -344,6 +347,158 @@ def test_the_sweeper_sends_again_what_a_dead_worker_left_sending(endpoint, place
         "No outcome recorded (its worker stopped): sent again",
         "HTTP 200",
     ]
+
+
+# --- sending again on request ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def given_up(endpoint, place, partner, settings):
+    """A delivery given up: its one attempt answered 500."""
+    settings.PARTNER_WEBHOOKS_MAX_ATTEMPTS = 1
+    partner.answers = [500]
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.status == WebhookDeliveryStatus.FAILED
+    return delivery
+
+
+@pytest.fixture
+def backing_off(endpoint, place, partner):
+    """A delivery waiting out its back-off after an attempt answered 503."""
+    partner.answers = [503]
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.status == WebhookDeliveryStatus.PENDING
+    assert delivery.next_attempt_at > timezone.now()
+    return delivery
+
+
+def retried_events(delivery):
+    return AuditEvent.objects.filter(verb="webhook_delivery.pending", target_id=str(delivery.pk))
+
+
+def test_a_given_up_delivery_is_due_again_and_sent_on_commit(
+    hkg,  # noqa: F811 (fixture)
+    given_up,
+    partner,
+    django_capture_on_commit_callbacks,
+):
+    # When its seller admin asks to send it again, before the transaction commits
+    with django_capture_on_commit_callbacks() as on_commit:
+        delivery = webhook_delivery_retry(actor=actor_for(hkg.seller_admin.user), delivery=given_up)
+
+        # Then it is pending and due now, nothing is sent yet, and a worker is sent it on commit
+        assert delivery.status == WebhookDeliveryStatus.PENDING
+        assert webhook_deliveries_due().filter(pk=delivery.pk).exists()
+        assert len(partner.received) == 1
+    assert len(on_commit) == 1
+
+    # And the audit event says who asked
+    (event,) = retried_events(delivery)
+    assert event.actor == hkg.seller_admin.user
+    assert event.data["from"] == "failed"
+    assert f"sent again at the request of {hkg.seller_admin.user}" in event.sentence
+
+
+def test_the_portal_sends_a_given_up_delivery_again(hkg, given_up, partner, eager):  # noqa: F811
+    # Given the endpoint's page, which offers to send the given-up delivery again
+    client = session_client(hkg.seller_admin)
+    page = client.get(f"/webhooks/{given_up.endpoint.public_id}/").content.decode()
+    assert f"/webhooks/deliveries/{given_up.public_id}/retry/" in page
+
+    # When its seller admin sends it again, then a worker sends it, the same event, and it is delivered
+    with eager():
+        response = client.post(f"/webhooks/deliveries/{given_up.public_id}/retry/")
+    assert response["Location"] == f"/webhooks/{given_up.endpoint.public_id}/"
+    delivery = WebhookDelivery.objects.get(pk=given_up.pk)
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    first, second = partner.received
+    assert first.body == second.body
+    assert [attempt.outcome for attempt in delivery.attempts.all()] == ["HTTP 500", "HTTP 200"]
+    page = client.get(response["Location"]).content.decode()
+    assert "is sent again now" in page
+    assert f"/webhooks/deliveries/{given_up.public_id}/retry/" not in page
+    assert retried_events(delivery).get().actor == hkg.seller_admin.user
+
+
+def test_the_portal_refuses_a_delivered_one_and_hides_others(hkg, mys, endpoint, place, partner):  # noqa: F811
+    delivered = send(deliveries_of(place()).get())
+    client = session_client(hkg.seller_admin)
+    response = client.post(f"/webhooks/deliveries/{delivered.public_id}/retry/", follow=True)
+    assert "was delivered: there is nothing to send again" in response.content.decode()
+    assert (
+        session_client(mys.seller_admin).post(f"/webhooks/deliveries/{delivered.public_id}/retry/").status_code == 404
+    )
+    assert (
+        session_client(hkg.seller_staff).post(f"/webhooks/deliveries/{delivered.public_id}/retry/").status_code == 404
+    )
+    assert len(partner.received) == 1
+    assert not retried_events(delivered).exists()
+
+
+def test_the_api_sends_a_delivery_waiting_out_its_back_off_again_now(hkg, backing_off, partner, eager):  # noqa: F811
+    # Given the company's integrator, a partner's system that missed an event
+    _, key = issue_key(hkg.seller_admin, hkg.company_integrator)
+
+    # When it asks to send the delivery again, then the answer is accepted and a worker delivers it at once
+    with eager():
+        response = key_client(key).post(f"/api/v1/webhook-deliveries/{backing_off.public_id}/retry/")
+    assert response.status_code == 202, response.json()
+    assert response.json()["id"] == backing_off.public_id
+    delivery = WebhookDelivery.objects.get(pk=backing_off.pk)
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert [attempt.outcome for attempt in delivery.attempts.all()] == ["HTTP 503", "HTTP 200"]
+    (event,) = retried_events(delivery)
+    assert event.actor == hkg.company_integrator.user
+    assert "API key" in event.actor_label
+    assert event.data["from"] == "pending"
+
+
+def test_the_api_refuses_a_delivered_one_and_answers_404_for_another_companys(hkg, mys, endpoint, place):  # noqa: F811
+    delivered = send(deliveries_of(place()).get())
+    url = f"/api/v1/webhook-deliveries/{delivered.public_id}/retry/"
+    refused = session_client(hkg.seller_admin).post(url)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "not_retryable"
+    assert session_client(mys.seller_admin).post(url).status_code == 404
+    assert session_client(hkg.seller_staff).post(url).status_code == 403
+    assert not retried_events(delivered).exists()
+
+
+def test_a_delivery_not_sent_yet_or_being_sent_is_not_sent_again(hkg, endpoint, place):  # noqa: F811
+    actor = actor_for(hkg.seller_admin.user)
+    delivery = deliveries_of(place()).get()
+    with pytest.raises(DomainError, match="is not sent yet"):
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_count=1, sending_since=timezone.now())
+    with pytest.raises(DomainError, match="is being sent right now"):
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+
+
+def test_a_delivery_to_a_deactivated_endpoint_is_not_sent_again(hkg, endpoint, place):  # noqa: F811
+    actor = actor_for(hkg.seller_admin.user)
+    delivery = deliveries_of(place()).get()
+    webhook_endpoint_deactivate(actor=actor, endpoint=endpoint)
+    assert send(delivery).status == WebhookDeliveryStatus.FAILED
+    with pytest.raises(DomainError) as refused:
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+    assert refused.value.code == "endpoint_inactive"
+
+
+def test_an_officer_sends_a_given_up_delivery_again_from_the_console(hkg, mys, given_up, partner, eager):  # noqa: F811
+    form = {"action": "retry", "_selected_action": [given_up.pk], "index": 0}
+
+    # Another hub's officer changes nothing
+    session_client(mys.officer).post("/admin/hubs/webhookdelivery/", form)
+    assert WebhookDelivery.objects.get(pk=given_up.pk).status == WebhookDeliveryStatus.FAILED
+
+    # The home hub's officer sends it again, delivered by a worker
+    with eager():
+        response = session_client(hkg.officer).post("/admin/hubs/webhookdelivery/", form, follow=True)
+    assert "1 delivery sent again." in response.content.decode()
+    delivery = WebhookDelivery.objects.get(pk=given_up.pk)
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert retried_events(delivery).get().actor == hkg.officer.user
+    assert len(partner.received) == 2
 
 
 # --- sending: the address checked is the address reached (DNS rebinding) ---------------------------------------
