@@ -1,3 +1,4 @@
+from datetime import datetime
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -568,6 +569,10 @@ class FxRate(models.Model):
 # --- partner webhooks (`hubs.partner_webhooks`) -----------------------------------------------------------
 
 WEBHOOK_ENDPOINT_ADDED = verb("webhook_endpoint.added", "Webhook endpoint {url} added by {actor}")
+WEBHOOK_ENDPOINT_SECRET_ROTATED = verb(
+    "webhook_endpoint.secret_rotated",
+    "Webhook endpoint's secret rotated by {actor}: the previous one signs too until {previous_secret_expires_at}",
+)
 transition_verbs("webhook_endpoint", {"deactivated": "Webhook endpoint deactivated by {actor}"})
 transition_verbs(
     "webhook_delivery",
@@ -590,6 +595,12 @@ class WebhookEndpoint(StateMachine, models.Model):
     url = models.URLField(max_length=500, help_text="An http(s) address that answers 2xx once it has the event.")
     description = models.CharField(max_length=100, blank=True)
     secret = models.CharField(max_length=100, editable=False, help_text="Signs every event; drawn by the platform.")
+    previous_secrets = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Secrets rotated away, each signing events too until it expires: [{secret, expires_at}].",
+    )
     event_types = models.JSONField(default=list, blank=True, help_text="The event types sent; empty: all of them.")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -615,6 +626,22 @@ class WebhookEndpoint(StateMachine, models.Model):
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def previous_secrets_in_force(self, now=None) -> list[dict]:
+        """The secrets rotated away whose grace period has not ended, newest first."""
+        now = now or timezone.now()
+        return [old for old in self.previous_secrets if datetime.fromisoformat(old["expires_at"]) > now]
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """What an event is signed with: the secret, then each previous one still in force (one `v1` each)."""
+        return [self.secret, *(old["secret"] for old in self.previous_secrets_in_force(now))]
+
+    @property
+    def previous_secret_expires_at(self):
+        """Until when events are signed with a previous secret too; None when they are signed with this one only."""
+        return max(
+            (datetime.fromisoformat(old["expires_at"]) for old in self.previous_secrets_in_force()), default=None
+        )
 
 
 class WebhookDeliveryStatus(models.TextChoices):

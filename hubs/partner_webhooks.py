@@ -5,7 +5,10 @@
 - A worker sends a delivery (`webhook_delivery_send`): signed as `hubs.kernel.signatures` signs (`t=<unix>,v1=<hmac>`,
   so a partner checks it as we check a carrier's), with the event id, the same on every attempt, for the partner to
   drop repeats. Each attempt is logged; a 2xx ends it; a timeout, a refused connection or another status tries
-  again after a back-off, until the attempts run out. Beat's sweeper sends what is due and what a dead worker left.
+  again after a back-off, until the attempts run out. Beat's sweeper sends what is due and what a dead worker left;
+  a failed delivery is sent again on request (`webhook_delivery_retry`).
+- A secret rotated (`webhook_endpoint_secret_rotate`) signs events too for a grace period: one `v1` per secret in
+  force, so that the partner checks them with the old secret or the new one while it switches.
 - Partner URLs are http(s), and outside production's reach into private networks (`PARTNER_WEBHOOKS_ALLOW_PRIVATE`):
   each attempt looks the host up once, checks the addresses and connects to one of them, never to the name (which
   could resolve elsewhere by then: DNS rebinding), naming the host in `Host` and, over TLS, in SNI and the
@@ -38,6 +41,7 @@ from hubs.models import (
     OFFICER_ROLES,
     WEBHOOK_DELIVERY_RETRIED,
     WEBHOOK_ENDPOINT_ADDED,
+    WEBHOOK_ENDPOINT_SECRET_ROTATED,
     AuditEvent,
     Company,
     Role,
@@ -155,12 +159,37 @@ def webhook_endpoint_add(
             company=company,
             url=url,
             description=(description or "").strip()[:100],
-            secret="whsec_" + secrets.token_urlsafe(32),
+            secret=_new_secret(),
             event_types=wanted,
             created_by=actor.user if actor.user.is_authenticated else None,
         )
         _endpoints_flag(company.pk)
         audit_event_record(actor=actor, verb=WEBHOOK_ENDPOINT_ADDED, target=endpoint, data={"url": url})
+    return endpoint
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def webhook_endpoint_secret_rotate(*, actor, endpoint: WebhookEndpoint, reason: str = "") -> WebhookEndpoint:
+    """Draw an endpoint a new secret, as its company's seller admin or an officer of its home hub (a secret leaked,
+    a partner's staff changed): shown once, as the first was, to give to the partner. Events are signed with the new
+    secret and, for `PARTNER_WEBHOOKS_SECRET_GRACE_HOURS`, with the previous one too (one `v1` each), so that the
+    partner checks them with either while it switches; a secret rotated away before keeps its own end."""
+    _require_admin_or_officer(actor, endpoint.company)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().select_related("company__home_hub").get(pk=endpoint.pk)
+        if not endpoint.active:
+            raise DomainError(f"{endpoint.public_id} is deactivated: it is sent nothing.", code="endpoint_inactive")
+        now = timezone.now()
+        expires_at = now + timedelta(hours=settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS)
+        previous = {"secret": endpoint.secret, "expires_at": expires_at.isoformat()}
+        endpoint.previous_secrets = [previous, *endpoint.previous_secrets_in_force(now)]
+        endpoint.secret = _new_secret()
+        endpoint.save(update_fields=["secret", "previous_secrets"])
+        data = {"previous_secret_expires_at": expires_at.isoformat(timespec="seconds")}
+        audit_event_record(actor=actor, verb=WEBHOOK_ENDPOINT_SECRET_ROTATED, target=endpoint, reason=reason, data=data)
     return endpoint
 
 
@@ -344,7 +373,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "eHub-Webhooks/1",
-        SIGNATURE_HEADER: sign(endpoint.secret, body),
+        SIGNATURE_HEADER: sign(endpoint.signing_secrets(), body),
         EVENT_ID_HEADER: delivery.public_id,
     }
     timeout = settings.PARTNER_WEBHOOKS_TIMEOUT_SECONDS

@@ -30,6 +30,11 @@ urlpatterns = [
         name="webhook-delivery-send-again",
     ),
     path(
+        "webhooks/<str:public_id>/rotate-secret/",
+        views.webhook_endpoint_rotate_secret_page,
+        name="webhook-endpoint-rotate-secret-confirm",
+    ),
+    path(
         "webhooks/<str:public_id>/deactivate/",
         views.webhook_endpoint_deactivate_page,
         name="webhook-endpoint-deactivate-confirm",

@@ -389,6 +389,7 @@ def test_the_walk_discovers_every_surface():
         "webhook-endpoint-send-test",
         "webhook-endpoint-deactivate-confirm",
         "webhook-delivery-send-again",
+        "webhook-endpoint-rotate-secret-confirm",
     }
     assert {param.id for param in LIST_PAGES} >= {
         "trade:listings",

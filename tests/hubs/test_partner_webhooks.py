@@ -30,6 +30,7 @@ from hubs.partner_webhooks import (
     webhook_delivery_send,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
+    webhook_endpoint_secret_rotate,
 )
 from hubs.scoping import actor_for
 from hubs.tasks import webhook_deliveries_sweep_task, webhook_delivery_send_task
@@ -347,6 +348,123 @@ def test_the_sweeper_sends_again_what_a_dead_worker_left_sending(endpoint, place
         "No outcome recorded (its worker stopped): sent again",
         "HTTP 200",
     ]
+
+
+# --- rotating an endpoint's secret ----------------------------------------------------------------------------
+
+
+def signatures(request):
+    return [part for part in request.headers[SIGNATURE_HEADER].split(",") if part.startswith("v1=")]
+
+
+def test_after_a_rotation_events_are_signed_with_both_secrets_until_the_old_one_expires(
+    hkg,  # noqa: F811 (fixture)
+    endpoint,
+    place,
+    partner,
+    settings,
+):
+    # Given an endpoint whose secret its seller admin rotates, with a day's grace
+    settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS = 24
+    old = endpoint.secret
+    before = timezone.now()
+    rotated = webhook_endpoint_secret_rotate(actor=actor_for(hkg.seller_admin.user), endpoint=endpoint, reason="Leak")
+    assert rotated.secret != old
+    assert (
+        timedelta(hours=23, minutes=59) < rotated.previous_secret_expires_at - before <= timedelta(hours=24, minutes=1)
+    )
+
+    # When an event is sent, then it carries a signature under each, the new one first: either secret verifies it
+    send(deliveries_of(place()).get())
+    (request,) = partner.received
+    assert len(signatures(request)) == 2
+    verify([rotated.secret], request.headers[SIGNATURE_HEADER], request.body)
+    verify([old], request.headers[SIGNATURE_HEADER], request.body)
+
+    # And the rotation is an audit event, naming who asked and why, without a secret in it
+    event = AuditEvent.objects.get(verb="webhook_endpoint.secret_rotated")
+    assert (event.actor, event.reason) == (hkg.seller_admin.user, "Leak")
+    assert old not in json.dumps(event.data)
+    assert rotated.secret not in json.dumps(event.data)
+
+    # When the grace period is over, then events are signed with the new secret only
+    expired = [{**previous, "expires_at": before.isoformat()} for previous in rotated.previous_secrets]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(previous_secrets=expired)
+    send(deliveries_of(place()).get())
+    assert len(signatures(partner.received[1])) == 1
+    verify([rotated.secret], partner.received[1].headers[SIGNATURE_HEADER], partner.received[1].body)
+    with pytest.raises(DomainError):
+        verify([old], partner.received[1].headers[SIGNATURE_HEADER], partner.received[1].body)
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).previous_secret_expires_at is None
+
+
+def test_a_second_rotation_keeps_the_first_old_secret_until_its_own_end(hkg, endpoint, place, partner):  # noqa: F811
+    actor = actor_for(hkg.seller_admin.user)
+    first = endpoint.secret
+    second = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint).secret
+    third = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint).secret
+    send(deliveries_of(place()).get())
+    (request,) = partner.received
+    assert len(signatures(request)) == 3
+    for secret in (first, second, third):
+        verify([secret], request.headers[SIGNATURE_HEADER], request.body)
+
+
+def test_the_portal_rotates_a_secret_and_shows_the_new_one_once(hkg, mys, endpoint):  # noqa: F811
+    # Given the endpoint's page, which offers to rotate its secret, and asks to confirm
+    client = session_client(hkg.seller_admin)
+    url = f"/webhooks/{endpoint.public_id}/rotate-secret/"
+    assert f'href="{url}"' in client.get(f"/webhooks/{endpoint.public_id}/").content.decode()
+    assert "Draw a new secret" in client.get(url).content.decode()
+
+    # When its seller admin confirms, then the endpoint's page shows the new secret, this once
+    response = client.post(url, {"reason": "Staff changed"}, follow=True)
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert rotated.secret != endpoint.secret
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/webhooks/{endpoint.public_id}/"
+    assert rotated.secret in page
+    assert "signed with the previous secret" in page
+    assert rotated.secret not in client.get(f"/webhooks/{endpoint.public_id}/").content.decode()
+    assert AuditEvent.objects.get(verb="webhook_endpoint.secret_rotated").reason == "Staff changed"
+
+    # And nobody else rotates it: its staff and another company are answered 404
+    assert session_client(hkg.seller_staff).post(url).status_code == 404
+    assert session_client(mys.seller_admin).post(url).status_code == 404
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == rotated.secret
+
+
+def test_an_officer_rotates_a_secret_from_the_console_and_sees_it_once(hkg, mys, endpoint):  # noqa: F811
+    form = {"action": "rotate_secret", "_selected_action": [endpoint.pk], "index": 0}
+    session_client(mys.officer).post("/admin/hubs/webhookendpoint/", form)
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == endpoint.secret
+
+    response = session_client(hkg.officer).post("/admin/hubs/webhookendpoint/", form)
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert rotated.secret != endpoint.secret
+    assert rotated.secret in response.content.decode()
+    assert AuditEvent.objects.get(verb="webhook_endpoint.secret_rotated").actor == hkg.officer.user
+    page = session_client(hkg.officer).get(f"/admin/hubs/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    assert rotated.secret not in page
+
+
+def test_the_api_rotates_a_secret(hkg, mys, endpoint):  # noqa: F811
+    url = f"/api/v1/webhook-endpoints/{endpoint.public_id}/rotate-secret/"
+    assert session_client(mys.seller_admin).post(url, {"reason": "x"}, format="json").status_code == 404
+    assert session_client(hkg.seller_staff).post(url, format="json").status_code == 403
+
+    client = session_client(hkg.seller_admin)
+    response = client.post(url, {"reason": "Yearly"}, format="json")
+    assert response.status_code == 200, response.json()
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert response.json()["secret"] == rotated.secret != endpoint.secret
+    assert response.json()["previous_secret_expires_at"] is not None
+    assert "secret" not in client.get(f"/api/v1/webhook-endpoints/{endpoint.public_id}/").json()
+
+    webhook_endpoint_deactivate(actor=actor_for(hkg.seller_admin.user), endpoint=endpoint)
+    refused = client.post(url, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "endpoint_inactive"
 
 
 # --- sending again on request ---------------------------------------------------------------------------------
