@@ -106,6 +106,8 @@ DOMAIN_ERROR_CODES = {
     "v1_webhook_endpoints_create": {"company", "invalid_webhook_url", "private_webhook_url", "unknown_event_type"},
     "v1_webhook_endpoints_deactivate_create": {"invalid_transition"},
     "v1_webhook_endpoints_test_create": {"endpoint_inactive"},
+    "v1_webhook_endpoints_rotate_secret_create": {"endpoint_inactive"},
+    "v1_webhook_deliveries_retry_create": {"not_retryable", "endpoint_inactive"},
 }
 
 # Validators that are plain functions carry no code DRF can read; the codes they raise.

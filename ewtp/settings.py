@@ -200,10 +200,13 @@ CARRIER_WEBHOOK_SECRETS = env.list(
 )
 # Partner webhooks (`hubs.partner_webhooks`): how long an endpoint has to answer, how many times an event is sent
 # before it is given up (backing off from a minute, doubling, an hour at most), and whether endpoints may be on
-# private or loopback addresses (never in production: a partner's URL must not reach into our network).
+# private or loopback addresses (never in production: a partner's URL must not reach into our network). When an
+# endpoint's secret is rotated, events are signed with the old secret too (a second `v1` in the signature header)
+# for this many hours, so that the partner switches to the new one without refusing an event meanwhile.
 PARTNER_WEBHOOKS_TIMEOUT_SECONDS = env.float("PARTNER_WEBHOOKS_TIMEOUT_SECONDS", default=5)
 PARTNER_WEBHOOKS_MAX_ATTEMPTS = env.int("PARTNER_WEBHOOKS_MAX_ATTEMPTS", default=10)
 PARTNER_WEBHOOKS_ALLOW_PRIVATE = env.bool("PARTNER_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+PARTNER_WEBHOOKS_SECRET_GRACE_HOURS = env.float("PARTNER_WEBHOOKS_SECRET_GRACE_HOURS", default=24)
 SIMULATED_CARRIER = {
     "failure_rate": env.float("SIMULATED_CARRIER_FAILURE_RATE", default=0.0),
     "timeout_rate": env.float("SIMULATED_CARRIER_TIMEOUT_RATE", default=0.0),

@@ -15,6 +15,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Count, Max, Q
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
@@ -40,7 +41,7 @@ from hubs.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from hubs.partner_webhooks import webhook_endpoint_test
+from hubs.partner_webhooks import webhook_delivery_retry, webhook_endpoint_secret_rotate, webhook_endpoint_test
 from hubs.scoping import actor_for_request, is_tenant_model, restrict
 from hubs.selectors import hub_today
 from hubs.services import (
@@ -266,18 +267,18 @@ class TenantAdmin(ConsoleMixin, admin.ModelAdmin):
     def run_service(self, request, service, rows, success, **kwargs):
         """Call `service` on each row; report each refusal instead of failing the whole action.
 
-        `success` is the message's singular and plural forms, with `{count}`."""
+        `success` is the message's singular and plural forms, with `{count}`. Returns what the service returned for
+        each row it did not refuse."""
         actor = actor_for_request(request)
-        done = 0
+        done = []
         for row in rows:
             try:
-                service(actor=actor, **{self.service_arg: row}, **kwargs)
+                done.append(service(actor=actor, **{self.service_arg: row}, **kwargs))
             except (DomainError, PermissionDenied) as error:
                 self.message_user(request, f"{row}: {error}", messages.ERROR)
-            else:
-                done += 1
         if done:
-            self.message_user(request, ngettext(*success, done).format(count=done), messages.SUCCESS)
+            self.message_user(request, ngettext(*success, len(done)).format(count=len(done)), messages.SUCCESS)
+        return done
 
 
 @admin.register(Hub)
@@ -352,8 +353,9 @@ class AuditEventAdmin(ReadOnly, TenantAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnly, TenantAdmin):
-    """Companies' partner endpoints, read only (their secrets never shown): an officer helping a partner connect
-    sends one a test event and reads its delivery below."""
+    """Companies' partner endpoints, read only (their secrets never shown, but a new one once, to the officer who
+    draws it): an officer helping a partner connect sends one a test event and reads its delivery below, or rotates
+    its secret (leaked, or the partner's staff changed)."""
 
     list_display = ["public_id", "company", "url", "description", "active", "created_at"]
     list_filter = ["active"]
@@ -361,11 +363,34 @@ class WebhookEndpointAdmin(ReadOnly, TenantAdmin):
     list_select_related = ["company"]
     fields = ["public_id", "company", "url", "description", "event_types", "active", "created_at", "created_by"]
     readonly_fields = fields
-    actions = ["send_test"]
+    actions = ["send_test", "rotate_secret"]
     service_arg = "endpoint"
 
     def has_send_test_permission(self, request):
         return self._serves_a_hub(request)
+
+    def has_rotate_secret_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(
+        description="Rotate the secrets of the selected endpoints (shown once)", permissions=["rotate_secret"]
+    )
+    def rotate_secret(self, request, queryset):
+        rotated = self.run_service(
+            request,
+            webhook_endpoint_secret_rotate,
+            queryset.filter(active=True),
+            ("{count} secret rotated.", "{count} secrets rotated."),
+        )
+        if not rotated:
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "New webhook secrets",
+            "opts": self.model._meta,
+            "endpoints": rotated,
+        }
+        return TemplateResponse(request, "admin/hubs/webhookendpoint/secrets_rotated.html", context)
 
     @admin.action(description="Send a test event to the selected endpoints", permissions=["send_test"])
     def send_test(self, request, queryset):
@@ -389,7 +414,8 @@ class WebhookAttemptInline(ReadOnly, ConsoleMixin, admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnly, TenantAdmin):
-    """Every event sent to a partner endpoint, with each attempt and its outcome."""
+    """Every event sent to a partner endpoint, with each attempt and its outcome; an officer helping a partner sends
+    a failed one again."""
 
     list_display = ["public_id", "event_type", "endpoint", "status", "attempt_count", "next_attempt_at", "created_at"]
     list_filter = ["status", "event_type"]
@@ -409,6 +435,20 @@ class WebhookDeliveryAdmin(ReadOnly, TenantAdmin):
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     date_hierarchy = "created_at"
+    actions = ["retry"]
+    service_arg = "delivery"
+
+    def has_retry_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(description="Send the selected failed deliveries again now", permissions=["retry"])
+    def retry(self, request, queryset):
+        self.run_service(
+            request,
+            webhook_delivery_retry,
+            queryset.select_related("endpoint__company__home_hub"),
+            ("{count} delivery sent again.", "{count} deliveries sent again."),
+        )
 
 
 def _supervises(request, rule_set):

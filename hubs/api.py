@@ -14,8 +14,10 @@ from hubs.models import ApiKey, Company, HSCode, Hub, Membership, WebhookAttempt
 from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
+    webhook_delivery_retry,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
+    webhook_endpoint_secret_rotate,
     webhook_endpoint_test,
 )
 from hubs.scoping import actor_for_request
@@ -210,11 +212,27 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(
         read_only=True,
         help_text=f"Shown this once: the partner checks `{SIGNATURE_HEADER}` (`t=<unix>,v1=<HMAC-SHA256 of "
-        f'"<t>.<body>">`) with it.',
+        f'"<t>.<body>">`) with it; while a secret rotates, the header carries one `v1` per secret in force, and '
+        f"the event is genuine when one of them matches.",
     )
 
     class Meta(WebhookEndpointSerializer.Meta):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class WebhookEndpointSecretSerializer(WebhookEndpointCreatedSerializer):
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Until when events are signed with the previous secret too (a second `v1`); null: not at all.",
+    )
+
+    class Meta(WebhookEndpointCreatedSerializer.Meta):
+        fields = [*WebhookEndpointCreatedSerializer.Meta.fields, "previous_secret_expires_at"]
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
 
 
 class WebhookEndpointInputSerializer(serializers.Serializer):
@@ -289,7 +307,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 class WebhookEndpointViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Where a company's partner is sent every state change of the company's orders. A company's seller admin
-    adds, deactivates and tests them; its secret is shown once, when it is added."""
+    adds, deactivates, tests them and rotates their secrets; a secret is shown once, when it is drawn."""
 
     selector = staticmethod(webhook_endpoints_for)
     serializer_class = WebhookEndpointSerializer
@@ -321,6 +339,18 @@ class WebhookEndpointViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrie
         endpoint = webhook_endpoint_deactivate(actor=actor, endpoint=self.get_object(), **data.validated_data)
         return Response(self.get_serializer(endpoint).data)
 
+    @extend_schema(request=RotateSecretSerializer, responses=WebhookEndpointSecretSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, id=None):
+        """Draw the endpoint a new secret, shown in this answer only. Until `previous_secret_expires_at` events are
+        signed with the previous secret too (one `v1` each), so that the partner switches without refusing one."""
+        endpoint = self.get_object()  # another tenant's endpoint answers 404 before its body is read
+        data = RotateSecretSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = actor_for_request(request)
+        endpoint = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint, **data.validated_data)
+        return Response(WebhookEndpointSecretSerializer(endpoint).data)
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])
     def test(self, request, id=None):
@@ -332,10 +362,21 @@ class WebhookEndpointViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrie
 
 
 class WebhookDeliveryViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """The webhooks sent to a company's endpoints, newest first, each with its attempts."""
+    """The webhooks sent to a company's endpoints, newest first, each with its attempts; a failed one is sent again
+    on request."""
 
     selector = staticmethod(webhook_deliveries_for)
     serializer_class = WebhookDeliverySerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     filterset_fields = ["status", "event_type", "endpoint__public_id"]
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, id=None):
+        """Send a failed delivery again now, the same event (given up, or waiting out a back-off after a failed
+        attempt): a worker sends it; its attempts show how it went. A delivered one is refused (`not_retryable`)."""
+        actor = actor_for_request(request)
+        delivery = webhook_delivery_retry(actor=actor, delivery=self.get_object())
+        delivery = webhook_deliveries_for(actor).get(pk=delivery.pk)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

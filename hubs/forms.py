@@ -93,3 +93,7 @@ class RevokeForm(forms.Form):
 
 class DeactivateForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500, help_text="Why, for the endpoint's history; optional.")
+
+
+class RotateSecretForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500, help_text="Why, for the endpoint's history; optional.")

@@ -1,3 +1,4 @@
+from datetime import datetime
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -568,11 +569,21 @@ class FxRate(models.Model):
 # --- partner webhooks (`hubs.partner_webhooks`) -----------------------------------------------------------
 
 WEBHOOK_ENDPOINT_ADDED = verb("webhook_endpoint.added", "Webhook endpoint {url} added by {actor}")
+WEBHOOK_ENDPOINT_SECRET_ROTATED = verb(
+    "webhook_endpoint.secret_rotated",
+    "Webhook endpoint's secret rotated by {actor}: the previous one signs too until {previous_secret_expires_at}",
+)
 transition_verbs("webhook_endpoint", {"deactivated": "Webhook endpoint deactivated by {actor}"})
 transition_verbs(
     "webhook_delivery",
-    {"delivered": "Webhook {event_id} delivered to {url}", "failed": "Webhook {event_id} to {url} given up"},
+    {
+        "delivered": "Webhook {event_id} delivered to {url}",
+        "failed": "Webhook {event_id} to {url} given up",
+        # A move back from failed, or a delivery waiting out a back-off made due: sent again now, on request.
+        "pending": "Webhook {event_id} to {url} sent again at the request of {actor}",
+    },
 )
+WEBHOOK_DELIVERY_RETRIED = "webhook_delivery.pending"
 
 
 class WebhookEndpoint(StateMachine, models.Model):
@@ -584,6 +595,12 @@ class WebhookEndpoint(StateMachine, models.Model):
     url = models.URLField(max_length=500, help_text="An http(s) address that answers 2xx once it has the event.")
     description = models.CharField(max_length=100, blank=True)
     secret = models.CharField(max_length=100, editable=False, help_text="Signs every event; drawn by the platform.")
+    previous_secrets = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Secrets rotated away, each signing events too until it expires: [{secret, expires_at}].",
+    )
     event_types = models.JSONField(default=list, blank=True, help_text="The event types sent; empty: all of them.")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -609,6 +626,22 @@ class WebhookEndpoint(StateMachine, models.Model):
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def previous_secrets_in_force(self, now=None) -> list[dict]:
+        """The secrets rotated away whose grace period has not ended, newest first."""
+        now = now or timezone.now()
+        return [old for old in self.previous_secrets if datetime.fromisoformat(old["expires_at"]) > now]
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """What an event is signed with: the secret, then each previous one still in force (one `v1` each)."""
+        return [self.secret, *(old["secret"] for old in self.previous_secrets_in_force(now))]
+
+    @property
+    def previous_secret_expires_at(self):
+        """Until when events are signed with a previous secret too; None when they are signed with this one only."""
+        return max(
+            (datetime.fromisoformat(old["expires_at"]) for old in self.previous_secrets_in_force()), default=None
+        )
 
 
 class WebhookDeliveryStatus(models.TextChoices):
@@ -646,7 +679,10 @@ class WebhookDelivery(StateMachine, models.Model):
     tenant_hub = "endpoint__company__home_hub"
 
     audit_name = "webhook_delivery"
-    TRANSITIONS = {WebhookDeliveryStatus.PENDING: {WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED}}
+    TRANSITIONS = {
+        WebhookDeliveryStatus.PENDING: {WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED},
+        WebhookDeliveryStatus.FAILED: {WebhookDeliveryStatus.PENDING},  # sent again on request (`retry`)
+    }
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -658,6 +694,12 @@ class WebhookDelivery(StateMachine, models.Model):
 
     def __str__(self):
         return self.public_id
+
+    @property
+    def has_failed(self) -> bool:
+        """Given up, or waiting out a back-off after a failed attempt: what may be sent again on request."""
+        pending_again = self.status == WebhookDeliveryStatus.PENDING and self.attempt_count > 0
+        return self.status == WebhookDeliveryStatus.FAILED or pending_again
 
 
 class WebhookAttempt(models.Model):

@@ -5,8 +5,14 @@
 - A worker sends a delivery (`webhook_delivery_send`): signed as `hubs.kernel.signatures` signs (`t=<unix>,v1=<hmac>`,
   so a partner checks it as we check a carrier's), with the event id, the same on every attempt, for the partner to
   drop repeats. Each attempt is logged; a 2xx ends it; a timeout, a refused connection or another status tries
-  again after a back-off, until the attempts run out. Beat's sweeper sends what is due and what a dead worker left.
-- Partner URLs are http(s), and outside production's reach into private networks (`PARTNER_WEBHOOKS_ALLOW_PRIVATE`).
+  again after a back-off, until the attempts run out. Beat's sweeper sends what is due and what a dead worker left;
+  a failed delivery is sent again on request (`webhook_delivery_retry`).
+- A secret rotated (`webhook_endpoint_secret_rotate`) signs events too for a grace period: one `v1` per secret in
+  force, so that the partner checks them with the old secret or the new one while it switches.
+- Partner URLs are http(s), and outside production's reach into private networks (`PARTNER_WEBHOOKS_ALLOW_PRIVATE`):
+  each attempt looks the host up once, checks the addresses and connects to one of them, never to the name (which
+  could resolve elsewhere by then: DNS rebinding), naming the host in `Host` and, over TLS, in SNI and the
+  certificate check.
 """
 
 import ipaddress
@@ -15,7 +21,6 @@ import secrets
 import socket
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -34,7 +39,9 @@ from hubs.kernel.signatures import sign
 from hubs.kernel.transitions import transition
 from hubs.models import (
     OFFICER_ROLES,
+    WEBHOOK_DELIVERY_RETRIED,
     WEBHOOK_ENDPOINT_ADDED,
+    WEBHOOK_ENDPOINT_SECRET_ROTATED,
     AuditEvent,
     Company,
     Role,
@@ -65,6 +72,14 @@ def event_types() -> list[str]:
 def webhook_url_validate(url: str, *, attr: str = "url") -> str:
     """`url` when it is an http(s) address a partner's endpoint may have; a DomainError saying what is wrong
     otherwise. Unless private addresses are allowed (local use, tests), its host must resolve to public ones."""
+    url = _url_form_validate(url, attr=attr)
+    if not settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE:
+        _addresses_checked(_host(url), attr=attr)
+    return url
+
+
+def _url_form_validate(url: str, *, attr: str) -> str:
+    """`url` when it is written as an endpoint's address is (http or https, 500 characters at most)."""
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
@@ -76,18 +91,28 @@ def webhook_url_validate(url: str, *, attr: str = "url") -> str:
         ) from None
     if len(url) > 500:
         raise DomainError("An endpoint's address is 500 characters at most.", code="invalid_webhook_url", attr=attr)
-    if not settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE:
-        host = urlsplit(url).hostname or ""
-        addresses = _addresses(host)
-        if not addresses:
-            raise DomainError(f"“{host}” does not resolve to an address.", code="invalid_webhook_url", attr=attr)
-        if not all(address.is_global for address in addresses):
-            raise DomainError(
-                f"“{host}” is a private, loopback or reserved address: an endpoint must be reachable on the internet.",
-                code="private_webhook_url",
-                attr=attr,
-            )
     return url
+
+
+def _host(url: str) -> str:
+    """The URL's host as it is looked up and named on the wire (IDNA-encoded, an IPv6 address without brackets)."""
+    return httpx.URL(url).raw_host.decode("ascii")
+
+
+def _addresses_checked(host: str, *, attr: str = "url") -> list:
+    """The addresses `host` resolves to, looked up once; a DomainError unless it resolves and, where private
+    addresses are not allowed, all of them are public. A connection made to one of these reaches what was checked;
+    one made to the name would look it up again, and could reach what it resolves to by then (DNS rebinding)."""
+    addresses = _addresses(host)
+    if not addresses:
+        raise DomainError(f"“{host}” does not resolve to an address.", code="invalid_webhook_url", attr=attr)
+    if not settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE and not all(address.is_global for address in addresses):
+        raise DomainError(
+            f"“{host}” is a private, loopback or reserved address: an endpoint must be reachable on the internet.",
+            code="private_webhook_url",
+            attr=attr,
+        )
+    return addresses
 
 
 def _addresses(host: str) -> list:
@@ -99,7 +124,7 @@ def _addresses(host: str) -> list:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return []
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in found))
 
 
 def _event_types_validate(wanted) -> list[str]:
@@ -134,12 +159,37 @@ def webhook_endpoint_add(
             company=company,
             url=url,
             description=(description or "").strip()[:100],
-            secret="whsec_" + secrets.token_urlsafe(32),
+            secret=_new_secret(),
             event_types=wanted,
             created_by=actor.user if actor.user.is_authenticated else None,
         )
         _endpoints_flag(company.pk)
         audit_event_record(actor=actor, verb=WEBHOOK_ENDPOINT_ADDED, target=endpoint, data={"url": url})
+    return endpoint
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def webhook_endpoint_secret_rotate(*, actor, endpoint: WebhookEndpoint, reason: str = "") -> WebhookEndpoint:
+    """Draw an endpoint a new secret, as its company's seller admin or an officer of its home hub (a secret leaked,
+    a partner's staff changed): shown once, as the first was, to give to the partner. Events are signed with the new
+    secret and, for `PARTNER_WEBHOOKS_SECRET_GRACE_HOURS`, with the previous one too (one `v1` each), so that the
+    partner checks them with either while it switches; a secret rotated away before keeps its own end."""
+    _require_admin_or_officer(actor, endpoint.company)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().select_related("company__home_hub").get(pk=endpoint.pk)
+        if not endpoint.active:
+            raise DomainError(f"{endpoint.public_id} is deactivated: it is sent nothing.", code="endpoint_inactive")
+        now = timezone.now()
+        expires_at = now + timedelta(hours=settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS)
+        previous = {"secret": endpoint.secret, "expires_at": expires_at.isoformat()}
+        endpoint.previous_secrets = [previous, *endpoint.previous_secrets_in_force(now)]
+        endpoint.secret = _new_secret()
+        endpoint.save(update_fields=["secret", "previous_secrets"])
+        data = {"previous_secret_expires_at": expires_at.isoformat(timespec="seconds")}
+        audit_event_record(actor=actor, verb=WEBHOOK_ENDPOINT_SECRET_ROTATED, target=endpoint, reason=reason, data=data)
     return endpoint
 
 
@@ -156,8 +206,7 @@ def webhook_endpoint_deactivate(*, actor, endpoint: WebhookEndpoint, reason: str
 def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Send a test event to an endpoint, as its company's seller admin or an officer of its home hub (helping
     a partner connect): a delivery like any other, logged with its attempts."""
-    if not (actor.is_superuser or actor.roles_at(endpoint.company.home_hub) & set(OFFICER_ROLES)):
-        require_role(actor, endpoint.company, Role.SELLER_ADMIN)
+    _require_admin_or_officer(actor, endpoint.company)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
         if not endpoint.active:
@@ -171,6 +220,13 @@ def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDeliver
         delivery.save()
         _send_on_commit([delivery])
     return delivery
+
+
+def _require_admin_or_officer(actor, company: Company, *roles) -> None:
+    """Refuse unless `actor` is the company's seller admin (or holds one of `roles` there), an officer of its home
+    hub, or a superuser."""
+    if not (actor.is_superuser or actor.roles_at(company.home_hub) & set(OFFICER_ROLES)):
+        require_role(actor, company, Role.SELLER_ADMIN, *roles)
 
 
 # --- the outbox ---------------------------------------------------------------------------------------------
@@ -235,8 +291,13 @@ def webhook_deliveries_due(now: datetime | None = None) -> QuerySet:
 
 
 def _is_due(delivery: WebhookDelivery, now: datetime) -> bool:
-    claimed = delivery.sending_since is not None and delivery.sending_since >= now - STUCK_SENDING_AFTER
-    return delivery.status == WebhookDeliveryStatus.PENDING and delivery.next_attempt_at <= now and not claimed
+    pending = delivery.status == WebhookDeliveryStatus.PENDING
+    return pending and delivery.next_attempt_at <= now and not _is_claimed(delivery, now)
+
+
+def _is_claimed(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Whether a live worker is sending it (its claim has not lapsed)."""
+    return delivery.sending_since is not None and delivery.sending_since >= now - STUCK_SENDING_AFTER
 
 
 def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -262,6 +323,41 @@ def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
     return _attempt_record(delivery, attempt, status_code=status_code, error=error, duration_ms=duration_ms)
 
 
+def webhook_delivery_retry(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now, the same event: one given up (it is pending again, for one more attempt, and
+    given up again if that fails too) or one waiting out a back-off. It is due at once and a worker sends it, on
+    commit; an audit event says who asked. Asked by the company's seller admin or its integrator (a partner's system
+    that missed an event), or by an officer of its home hub; a delivered one, one not sent yet and one being sent
+    now are refused."""
+    _require_admin_or_officer(actor, delivery.endpoint.company, Role.INTEGRATOR)
+    with transaction.atomic():
+        delivery, now = _locked(delivery), timezone.now()
+        if delivery.status == WebhookDeliveryStatus.DELIVERED:
+            raise DomainError(f"{delivery} was delivered: there is nothing to send again.", code="not_retryable")
+        if not delivery.endpoint.active:
+            endpoint = delivery.endpoint.public_id
+            raise DomainError(f"{endpoint} is deactivated: it is sent nothing.", code="endpoint_inactive")
+        if delivery.status == WebhookDeliveryStatus.PENDING:
+            if not delivery.attempt_count:
+                raise DomainError(f"{delivery} is not sent yet: it is on its way.", code="not_retryable")
+            if _is_claimed(delivery, now):
+                raise DomainError(f"{delivery} is being sent right now.", code="not_retryable")
+        delivery.next_attempt_at = now
+        delivery.save(update_fields=["next_attempt_at"])
+        data = {"event_id": delivery.public_id, "url": delivery.endpoint.url, "attempts": delivery.attempt_count}
+        if delivery.status == WebhookDeliveryStatus.FAILED:
+            delivery = transition(delivery, WebhookDeliveryStatus.PENDING, actor=actor, data=data)
+        else:
+            audit_event_record(
+                actor=actor,
+                verb=WEBHOOK_DELIVERY_RETRIED,
+                target=delivery,
+                data={"from": "pending", "to": "pending", **data},
+            )
+        _send_on_commit([delivery])
+    return delivery
+
+
 def _locked(delivery: WebhookDelivery) -> WebhookDelivery:
     rows = WebhookDelivery.objects.select_for_update(no_key=True, of=("self",)).select_related(
         "endpoint__company__home_hub"
@@ -270,23 +366,25 @@ def _locked(delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
-    """POST the delivery once: (status code or None, what went wrong, milliseconds taken)."""
+    """POST the delivery once: (status code or None, what went wrong, milliseconds taken).
+
+    The endpoint's host is looked up once, here, and checked (`_addresses_checked`); the connection goes to one of
+    those addresses (`_post_to`), never to the name, which could resolve elsewhere by then."""
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "eHub-Webhooks/1",
-        SIGNATURE_HEADER: sign(endpoint.secret, body),
+        SIGNATURE_HEADER: sign(endpoint.signing_secrets(), body),
         EVENT_ID_HEADER: delivery.public_id,
     }
     timeout = settings.PARTNER_WEBHOOKS_TIMEOUT_SECONDS
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        webhook_url_validate(endpoint.url)  # again: what its name resolves to may have changed since
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            with client.stream("POST", endpoint.url, content=body, headers=headers) as response:
-                status_code = response.status_code
+        url = _url_form_validate(endpoint.url, attr="url")
+        addresses = _addresses_checked(_host(url))  # again, as it resolves now: the one lookup of this attempt
+        status_code = _post_to(url, addresses, content=body, headers=headers, timeout=timeout)
     except DomainError as refused:
         error = f"Not sent: {refused.detail}"
     except httpx.TimeoutException:
@@ -294,6 +392,34 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
     except httpx.HTTPError as failed:
         error = f"Could not connect: {failed}" if str(failed) else f"Could not connect ({type(failed).__name__})"
     return status_code, error[:300], round((time.monotonic() - started) * 1000)
+
+
+def _post_to(url: str, addresses: list, *, content: bytes, headers: dict, timeout: float) -> int:
+    """POST `url` to the first of `addresses` that takes the connection, and return the answer's status code.
+
+    The request goes to the address itself, naming the URL's host in `Host`; over TLS, the host is the server name
+    sent (SNI) and the one the certificate must be valid for (httpcore's `sni_hostname`), as if the name had been
+    looked up. Proxies from the environment are not used (an explicit transport): one would look the name up again.
+    """
+    target = httpx.URL(url)
+    headers = {**headers, "Host": target.netloc.decode("ascii")}
+    extensions = {"sni_hostname": target.raw_host.decode("ascii")}
+    with httpx.Client(transport=httpx.HTTPTransport(), timeout=timeout, follow_redirects=False) as client:
+
+        def post(address) -> int:
+            pinned = target.copy_with(host=str(address))
+            request = client.build_request("POST", pinned, content=content, headers=headers, extensions=extensions)
+            response = client.send(request, stream=True)  # the status is all it reads: the body is never read
+            response.close()
+            return response.status_code
+
+        *others, last = addresses
+        for address in others:
+            try:
+                return post(address)
+            except httpx.ConnectError:
+                continue  # the next one the name resolved to
+        return post(last)
 
 
 def _attempt_record(

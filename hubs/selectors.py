@@ -191,6 +191,11 @@ def webhook_endpoints_managed_by(actor):
     return webhook_endpoints_for(actor).filter(company__in=[company.pk for company in companies_administered_by(actor)])
 
 
+def webhook_deliveries_managed_by(actor):
+    """The deliveries this actor may send again from the portal: those to the endpoints it manages."""
+    return webhook_deliveries_for(actor).filter(endpoint__in=webhook_endpoints_managed_by(actor))
+
+
 HS_CODE_SHAPE = re.compile(r"^(\d{6}|\d{8,10})$")
 
 

@@ -23,10 +23,20 @@ urlpatterns = [
     path("hs-codes/", views.hs_codes, name="hs-codes"),
     path("webhooks/", views.webhooks, name="webhooks"),
     path("webhooks/<str:public_id>/", views.webhook_endpoint, name="webhook-endpoint"),
-    path("webhooks/<str:public_id>/test/", views.webhook_endpoint_send_test, name="webhook-endpoint-test"),
+    path("webhooks/<str:public_id>/test/", views.webhook_endpoint_send_test, name="webhook-endpoint-send-test"),
+    path(
+        "webhooks/deliveries/<str:public_id>/retry/",
+        views.webhook_delivery_send_again,
+        name="webhook-delivery-send-again",
+    ),
+    path(
+        "webhooks/<str:public_id>/rotate-secret/",
+        views.webhook_endpoint_rotate_secret_page,
+        name="webhook-endpoint-rotate-secret-confirm",
+    ),
     path(
         "webhooks/<str:public_id>/deactivate/",
         views.webhook_endpoint_deactivate_page,
-        name="webhook-endpoint-deactivate",
+        name="webhook-endpoint-deactivate-confirm",
     ),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from hubs.forms import (
     IntegratorCreateForm,
     MemberInviteForm,
     RevokeForm,
+    RotateSecretForm,
     WebhookEndpointForm,
     add_domain_error,
 )
@@ -20,8 +22,10 @@ from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     event_types,
+    webhook_delivery_retry,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
+    webhook_endpoint_secret_rotate,
     webhook_endpoint_test,
 )
 from hubs.scoping import actor_for_request
@@ -34,6 +38,7 @@ from hubs.selectors import (
     hs_codes_search,
     integrator_memberships_managed_by,
     webhook_deliveries_for,
+    webhook_deliveries_managed_by,
     webhook_endpoints_for,
     webhook_endpoints_managed_by,
 )
@@ -45,8 +50,9 @@ def home(request):
     return render(request, "hubs/home.html")
 
 
-# A key just issued and an invitation link just made: kept in the session from the POST to the GET that
-# shows them, once (POST/redirect/GET: a reload neither issues again nor shows them again).
+# A key just issued, an invitation link just made, an endpoint's secret just drawn (added or rotated): kept in the
+# session from the POST to the GET that shows them, once (POST/redirect/GET: a reload neither draws again nor shows
+# them again).
 ISSUED_KEY = "hubs.issued_key"
 INVITATION = "hubs.invitation"
 ADDED_ENDPOINT = "hubs.added_endpoint"
@@ -224,7 +230,11 @@ def webhooks(request):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                request.session[ADDED_ENDPOINT] = {"id": endpoint.public_id, "secret": endpoint.secret}
+                request.session[ADDED_ENDPOINT] = {
+                    "id": endpoint.public_id,
+                    "secret": endpoint.secret,
+                    "rotated": False,
+                }
                 return redirect("webhook-endpoint", endpoint.public_id)
     context = {"form": form if administered else None, "endpoints": _own_endpoints(actor)}
     return render(request, "hubs/webhooks.html", context)
@@ -232,14 +242,17 @@ def webhooks(request):
 
 @login_required
 def webhook_endpoint(request, public_id):
-    """An endpoint and its delivery log, each event with its attempts; its secret once, just after it is added."""
+    """An endpoint and its delivery log, each event with its attempts; its secret once, just after it is added or
+    rotated."""
     actor = actor_for_request(request)
     endpoint = get_object_or_404(_own_endpoints(actor), public_id=public_id)
     added = request.session.pop(ADDED_ENDPOINT, None) if request.method == "GET" else None
+    added = added if added and added["id"] == endpoint.public_id else None
     deliveries = webhook_deliveries_for(actor).filter(endpoint=endpoint)
     context = {
         "endpoint": endpoint,
-        "secret": added["secret"] if added and added["id"] == endpoint.public_id else None,
+        "secret": added["secret"] if added else None,
+        "rotated": bool(added and added.get("rotated")),
         "manages": webhook_endpoints_managed_by(actor).filter(pk=endpoint.pk).exists(),
         "page": Paginator(deliveries, 25).get_page(request.GET.get("page")),
         "signature_header": SIGNATURE_HEADER,
@@ -276,4 +289,42 @@ def webhook_endpoint_deactivate_page(request, public_id):
         then=redirect("webhook-endpoint", endpoint.public_id),
         template="hubs/webhook_endpoint_deactivate.html",
         context={"endpoint": endpoint},
+    )
+
+
+@login_required
+@require_POST
+def webhook_delivery_send_again(request, public_id):
+    """A seller admin sends a failed delivery again now (given up, or waiting out a back-off); the log shows how
+    it went."""
+    actor = actor_for_request(request)
+    delivery = get_object_or_404(webhook_deliveries_managed_by(actor).select_related("endpoint"), public_id=public_id)
+    try:
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{delivery.public_id} is sent again now: its attempts show below.")
+    return redirect("webhook-endpoint", delivery.endpoint.public_id)
+
+
+@login_required
+def webhook_endpoint_rotate_secret_page(request, public_id):
+    """Asks to confirm (GET), then draws the endpoint a new secret (POST), shown once on the endpoint's page; the
+    previous one signs events too for the grace period."""
+    actor = actor_for_request(request)
+    endpoint = get_object_or_404(webhook_endpoints_managed_by(actor), public_id=public_id)
+
+    def rotate(reason):
+        rotated = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint, reason=reason)
+        request.session[ADDED_ENDPOINT] = {"id": rotated.public_id, "secret": rotated.secret, "rotated": True}
+
+    return confirmed_action(
+        request,
+        RotateSecretForm,
+        rotate,
+        done=f"{endpoint.public_id} has a new secret: give it to your partner now.",
+        then=redirect("webhook-endpoint", endpoint.public_id),
+        template="hubs/webhook_endpoint_rotate_secret.html",
+        context={"endpoint": endpoint, "grace_hours": settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS},
     )

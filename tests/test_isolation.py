@@ -38,7 +38,19 @@ from hubs.admin import TenantAdmin
 from hubs.consumers import consumer_hash
 from hubs.kernel.api import TenantViewSet
 from hubs.kernel.ids import PublicIdField
-from hubs.models import ApiKey, AuditEvent, Company, Membership, QuotaEntry, Role, WebhookAttempt, WebhookEndpoint
+from hubs.kernel.transitions import transition
+from hubs.models import (
+    ApiKey,
+    AuditEvent,
+    Company,
+    Membership,
+    QuotaEntry,
+    Role,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+)
 from hubs.partner_webhooks import webhook_endpoint_add
 from hubs.scoping import SELECTORS, actor_for, is_tenant_model, restrict, tenant_lookups
 from hubs.selectors import hub_today
@@ -112,7 +124,19 @@ OBJECT_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if len
 LIST_PAGES = [pytest.param(page, id=page.name) for page in PORTAL_PAGES if not page.arguments]
 
 # The kinds of rows the portal has object pages for: the walk must reach each of them.
-PORTAL_KINDS = {Listing, Quote, Order, ApiKey, Account, Payout, Shipment, Declaration, RefundClaim, WebhookEndpoint}
+PORTAL_KINDS = {
+    Listing,
+    Quote,
+    Order,
+    ApiKey,
+    Account,
+    Payout,
+    Shipment,
+    Declaration,
+    RefundClaim,
+    WebhookEndpoint,
+    WebhookDelivery,
+}
 
 
 # --- the world: a victim holding a row of every tenant model, and outsiders ------------------------------
@@ -176,7 +200,7 @@ def build_victim():
     and postings, its export declaration held and answered with a document under HKG's risk rule, its refund claim
     filed, a second order paid out in tranches with its pre-arrival message applied under the pair's key, its parcel
     in a departure's consignment and its shipment tracked, the audit events all of that records, and the webhooks
-    each of its orders' moves wrote out, one of them attempted."""
+    each of its orders' moves wrote out, one of them attempted and one given up."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
     hkg = make_tenant("HKG", "HK", "HKD", "Asia/Hong_Kong")
     hkg.company.home_currency = "CNY"  # priced in CNY, it sells into Hangzhou without conversion
@@ -264,6 +288,7 @@ def build_victim():
     )
     ShipmentDocument.objects.create(shipment=shipment, kind="label", content=b"%PDF-1.7", sha256="0" * 64)
     WebhookAttempt.objects.create(delivery=endpoint.deliveries.first(), number=1, status_code=200, duration_ms=12)
+    transition(endpoint.deliveries.last(), WebhookDeliveryStatus.FAILED, actor=None, reason="HTTP 500")  # to send again
     return hkg, hgh, listing
 
 
@@ -361,8 +386,10 @@ def test_the_walk_discovers_every_surface():
         "trade:order-cancel",
         "api-key-revoke",
         "webhook-endpoint",
-        "webhook-endpoint-test",
-        "webhook-endpoint-deactivate",
+        "webhook-endpoint-send-test",
+        "webhook-endpoint-deactivate-confirm",
+        "webhook-delivery-send-again",
+        "webhook-endpoint-rotate-secret-confirm",
     }
     assert {param.id for param in LIST_PAGES} >= {
         "trade:listings",
@@ -372,6 +399,20 @@ def test_the_walk_discovers_every_surface():
         "api-keys",
         "webhooks",
     }
+
+
+def test_every_portal_page_is_reached_by_its_own_name():
+    # A portal page named as an API route is not reached by `{% url name value %}`: the name and a value reverse to
+    # the API's route (the webhook endpoint page's test button posted to the API's test action)
+    elsewhere = {}
+    for page in PORTAL_PAGES:
+        for path in (
+            reverse(page.name, kwargs=dict.fromkeys(page.arguments, "X-1")),
+            reverse(page.name, args=["X-1" for _ in page.arguments]),
+        ):
+            if path.startswith(("/api/", "/admin/")):
+                elsewhere[page.name] = path
+    assert not elsewhere, f"portal pages whose names reverse to another surface's route: {elsewhere}"
 
 
 # --- models: selectors and restrict -----------------------------------------------------------------------

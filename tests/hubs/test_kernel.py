@@ -144,10 +144,25 @@ def test_a_signed_message_is_verified_under_the_current_or_a_previous_key():
     assert verify(["new-key"], sign("new-key", body), body)
 
 
+def test_a_message_signed_under_several_keys_carries_one_signature_each_and_either_key_verifies_it():
+    # Given a message signed while a key rotates, under the new key and the old one
+    body = b'{"id": "evt_1"}'
+    header = sign(["new-key", "old-key"], body, 1_000)
+
+    # Then it carries one signature per key, newest first, and a receiver holding either key accepts it
+    assert header == f"{sign('new-key', body, 1_000)},{sign('old-key', body, 1_000).split(',')[1]}"
+    assert verify(["new-key"], header, body, now=1_000) == 1_000
+    assert verify(["old-key"], header, body, now=1_000) == 1_000
+    with pytest.raises(DomainError):
+        verify(["other-key"], header, body, now=1_000)
+
+
 @pytest.mark.parametrize(
     ("header", "body", "code"),
     [
         ("", b"{}", "bad_signature"),
+        ("t=1000", b"{}", "bad_signature"),
+        ("t=1000,t=1001,v1=00", b"{}", "bad_signature"),
         ("t=abc,v1=00", b"{}", "bad_signature"),
         (sign("key", b'{"amount": 1}', 1_000), b'{"amount": 2}', "bad_signature"),  # the body was changed
         (sign("other", b"{}", 1_000), b"{}", "bad_signature"),

@@ -1,7 +1,12 @@
 """Partner webhooks (`hubs.partner_webhooks`): an order's state changes POSTed, signed, to a real HTTP server on
 127.0.0.1 that records what it gets and answers as told (200, 500, or nothing until past the timeout)."""
 
+import ipaddress
 import json
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,19 +18,23 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ewtp.celery import app
+from hubs.kernel.errors import DomainError
 from hubs.kernel.signatures import verify
 from hubs.models import AuditEvent, Company, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     STUCK_SENDING_AFTER,
+    webhook_deliveries_due,
+    webhook_delivery_retry,
     webhook_delivery_send,
     webhook_endpoint_add,
     webhook_endpoint_deactivate,
+    webhook_endpoint_secret_rotate,
 )
 from hubs.scoping import actor_for
 from hubs.tasks import webhook_deliveries_sweep_task, webhook_delivery_send_task
-from tests.tenants import session_client
+from tests.tenants import issue_key, key_client, session_client
 from tests.trade.conftest import BUYER, hgh, hkg, make_listing, mys, quote_listing, rules, yiw  # noqa: F401
 from trade.services import order_mark_paid, order_place
 
@@ -341,6 +350,466 @@ def test_the_sweeper_sends_again_what_a_dead_worker_left_sending(endpoint, place
     ]
 
 
+# --- rotating an endpoint's secret ----------------------------------------------------------------------------
+
+
+def signatures(request):
+    return [part for part in request.headers[SIGNATURE_HEADER].split(",") if part.startswith("v1=")]
+
+
+def test_after_a_rotation_events_are_signed_with_both_secrets_until_the_old_one_expires(
+    hkg,  # noqa: F811 (fixture)
+    endpoint,
+    place,
+    partner,
+    settings,
+):
+    # Given an endpoint whose secret its seller admin rotates, with a day's grace
+    settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS = 24
+    old = endpoint.secret
+    before = timezone.now()
+    rotated = webhook_endpoint_secret_rotate(actor=actor_for(hkg.seller_admin.user), endpoint=endpoint, reason="Leak")
+    assert rotated.secret != old
+    assert (
+        timedelta(hours=23, minutes=59) < rotated.previous_secret_expires_at - before <= timedelta(hours=24, minutes=1)
+    )
+
+    # When an event is sent, then it carries a signature under each, the new one first: either secret verifies it
+    send(deliveries_of(place()).get())
+    (request,) = partner.received
+    assert len(signatures(request)) == 2
+    verify([rotated.secret], request.headers[SIGNATURE_HEADER], request.body)
+    verify([old], request.headers[SIGNATURE_HEADER], request.body)
+
+    # And the rotation is an audit event, naming who asked and why, without a secret in it
+    event = AuditEvent.objects.get(verb="webhook_endpoint.secret_rotated")
+    assert (event.actor, event.reason) == (hkg.seller_admin.user, "Leak")
+    assert old not in json.dumps(event.data)
+    assert rotated.secret not in json.dumps(event.data)
+
+    # When the grace period is over, then events are signed with the new secret only
+    expired = [{**previous, "expires_at": before.isoformat()} for previous in rotated.previous_secrets]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(previous_secrets=expired)
+    send(deliveries_of(place()).get())
+    assert len(signatures(partner.received[1])) == 1
+    verify([rotated.secret], partner.received[1].headers[SIGNATURE_HEADER], partner.received[1].body)
+    with pytest.raises(DomainError):
+        verify([old], partner.received[1].headers[SIGNATURE_HEADER], partner.received[1].body)
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).previous_secret_expires_at is None
+
+
+def test_a_second_rotation_keeps_the_first_old_secret_until_its_own_end(hkg, endpoint, place, partner):  # noqa: F811
+    actor = actor_for(hkg.seller_admin.user)
+    first = endpoint.secret
+    second = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint).secret
+    third = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint).secret
+    send(deliveries_of(place()).get())
+    (request,) = partner.received
+    assert len(signatures(request)) == 3
+    for secret in (first, second, third):
+        verify([secret], request.headers[SIGNATURE_HEADER], request.body)
+
+
+def test_the_portal_rotates_a_secret_and_shows_the_new_one_once(hkg, mys, endpoint):  # noqa: F811
+    # Given the endpoint's page, which offers to rotate its secret, and asks to confirm
+    client = session_client(hkg.seller_admin)
+    url = f"/webhooks/{endpoint.public_id}/rotate-secret/"
+    assert f'href="{url}"' in client.get(f"/webhooks/{endpoint.public_id}/").content.decode()
+    assert "Draw a new secret" in client.get(url).content.decode()
+
+    # When its seller admin confirms, then the endpoint's page shows the new secret, this once
+    response = client.post(url, {"reason": "Staff changed"}, follow=True)
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert rotated.secret != endpoint.secret
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/webhooks/{endpoint.public_id}/"
+    assert rotated.secret in page
+    assert "signed with the previous secret" in page
+    assert rotated.secret not in client.get(f"/webhooks/{endpoint.public_id}/").content.decode()
+    assert AuditEvent.objects.get(verb="webhook_endpoint.secret_rotated").reason == "Staff changed"
+
+    # And nobody else rotates it: its staff and another company are answered 404
+    assert session_client(hkg.seller_staff).post(url).status_code == 404
+    assert session_client(mys.seller_admin).post(url).status_code == 404
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == rotated.secret
+
+
+def test_an_officer_rotates_a_secret_from_the_console_and_sees_it_once(hkg, mys, endpoint):  # noqa: F811
+    form = {"action": "rotate_secret", "_selected_action": [endpoint.pk], "index": 0}
+    session_client(mys.officer).post("/admin/hubs/webhookendpoint/", form)
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == endpoint.secret
+
+    response = session_client(hkg.officer).post("/admin/hubs/webhookendpoint/", form)
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert rotated.secret != endpoint.secret
+    assert rotated.secret in response.content.decode()
+    assert AuditEvent.objects.get(verb="webhook_endpoint.secret_rotated").actor == hkg.officer.user
+    page = session_client(hkg.officer).get(f"/admin/hubs/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    assert rotated.secret not in page
+
+
+def test_the_api_rotates_a_secret(hkg, mys, endpoint):  # noqa: F811
+    url = f"/api/v1/webhook-endpoints/{endpoint.public_id}/rotate-secret/"
+    assert session_client(mys.seller_admin).post(url, {"reason": "x"}, format="json").status_code == 404
+    assert session_client(hkg.seller_staff).post(url, format="json").status_code == 403
+
+    client = session_client(hkg.seller_admin)
+    response = client.post(url, {"reason": "Yearly"}, format="json")
+    assert response.status_code == 200, response.json()
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert response.json()["secret"] == rotated.secret != endpoint.secret
+    assert response.json()["previous_secret_expires_at"] is not None
+    assert "secret" not in client.get(f"/api/v1/webhook-endpoints/{endpoint.public_id}/").json()
+
+    webhook_endpoint_deactivate(actor=actor_for(hkg.seller_admin.user), endpoint=endpoint)
+    refused = client.post(url, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "endpoint_inactive"
+
+
+# --- sending again on request ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def given_up(endpoint, place, partner, settings):
+    """A delivery given up: its one attempt answered 500."""
+    settings.PARTNER_WEBHOOKS_MAX_ATTEMPTS = 1
+    partner.answers = [500]
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.status == WebhookDeliveryStatus.FAILED
+    return delivery
+
+
+@pytest.fixture
+def backing_off(endpoint, place, partner):
+    """A delivery waiting out its back-off after an attempt answered 503."""
+    partner.answers = [503]
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.status == WebhookDeliveryStatus.PENDING
+    assert delivery.next_attempt_at > timezone.now()
+    return delivery
+
+
+def retried_events(delivery):
+    return AuditEvent.objects.filter(verb="webhook_delivery.pending", target_id=str(delivery.pk))
+
+
+def test_a_given_up_delivery_is_due_again_and_sent_on_commit(
+    hkg,  # noqa: F811 (fixture)
+    given_up,
+    partner,
+    django_capture_on_commit_callbacks,
+):
+    # When its seller admin asks to send it again, before the transaction commits
+    with django_capture_on_commit_callbacks() as on_commit:
+        delivery = webhook_delivery_retry(actor=actor_for(hkg.seller_admin.user), delivery=given_up)
+
+        # Then it is pending and due now, nothing is sent yet, and a worker is sent it on commit
+        assert delivery.status == WebhookDeliveryStatus.PENDING
+        assert webhook_deliveries_due().filter(pk=delivery.pk).exists()
+        assert len(partner.received) == 1
+    assert len(on_commit) == 1
+
+    # And the audit event says who asked
+    (event,) = retried_events(delivery)
+    assert event.actor == hkg.seller_admin.user
+    assert event.data["from"] == "failed"
+    assert f"sent again at the request of {hkg.seller_admin.user}" in event.sentence
+
+
+def test_the_portal_sends_a_given_up_delivery_again(hkg, given_up, partner, eager):  # noqa: F811
+    # Given the endpoint's page, which offers to send the given-up delivery again
+    client = session_client(hkg.seller_admin)
+    page = client.get(f"/webhooks/{given_up.endpoint.public_id}/").content.decode()
+    assert f"/webhooks/deliveries/{given_up.public_id}/retry/" in page
+
+    # When its seller admin sends it again, then a worker sends it, the same event, and it is delivered
+    with eager():
+        response = client.post(f"/webhooks/deliveries/{given_up.public_id}/retry/")
+    assert response["Location"] == f"/webhooks/{given_up.endpoint.public_id}/"
+    delivery = WebhookDelivery.objects.get(pk=given_up.pk)
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    first, second = partner.received
+    assert first.body == second.body
+    assert [attempt.outcome for attempt in delivery.attempts.all()] == ["HTTP 500", "HTTP 200"]
+    page = client.get(response["Location"]).content.decode()
+    assert "is sent again now" in page
+    assert f"/webhooks/deliveries/{given_up.public_id}/retry/" not in page
+    assert retried_events(delivery).get().actor == hkg.seller_admin.user
+
+
+def test_the_portal_refuses_a_delivered_one_and_hides_others(hkg, mys, endpoint, place, partner):  # noqa: F811
+    delivered = send(deliveries_of(place()).get())
+    client = session_client(hkg.seller_admin)
+    response = client.post(f"/webhooks/deliveries/{delivered.public_id}/retry/", follow=True)
+    assert "was delivered: there is nothing to send again" in response.content.decode()
+    assert (
+        session_client(mys.seller_admin).post(f"/webhooks/deliveries/{delivered.public_id}/retry/").status_code == 404
+    )
+    assert (
+        session_client(hkg.seller_staff).post(f"/webhooks/deliveries/{delivered.public_id}/retry/").status_code == 404
+    )
+    assert len(partner.received) == 1
+    assert not retried_events(delivered).exists()
+
+
+def test_the_api_sends_a_delivery_waiting_out_its_back_off_again_now(hkg, backing_off, partner, eager):  # noqa: F811
+    # Given the company's integrator, a partner's system that missed an event
+    _, key = issue_key(hkg.seller_admin, hkg.company_integrator)
+
+    # When it asks to send the delivery again, then the answer is accepted and a worker delivers it at once
+    with eager():
+        response = key_client(key).post(f"/api/v1/webhook-deliveries/{backing_off.public_id}/retry/")
+    assert response.status_code == 202, response.json()
+    assert response.json()["id"] == backing_off.public_id
+    delivery = WebhookDelivery.objects.get(pk=backing_off.pk)
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert [attempt.outcome for attempt in delivery.attempts.all()] == ["HTTP 503", "HTTP 200"]
+    (event,) = retried_events(delivery)
+    assert event.actor == hkg.company_integrator.user
+    assert "API key" in event.actor_label
+    assert event.data["from"] == "pending"
+
+
+def test_the_api_refuses_a_delivered_one_and_answers_404_for_another_companys(hkg, mys, endpoint, place):  # noqa: F811
+    delivered = send(deliveries_of(place()).get())
+    url = f"/api/v1/webhook-deliveries/{delivered.public_id}/retry/"
+    refused = session_client(hkg.seller_admin).post(url)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "not_retryable"
+    assert session_client(mys.seller_admin).post(url).status_code == 404
+    assert session_client(hkg.seller_staff).post(url).status_code == 403
+    assert not retried_events(delivered).exists()
+
+
+def test_a_delivery_not_sent_yet_or_being_sent_is_not_sent_again(hkg, endpoint, place):  # noqa: F811
+    actor = actor_for(hkg.seller_admin.user)
+    delivery = deliveries_of(place()).get()
+    with pytest.raises(DomainError, match="is not sent yet"):
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_count=1, sending_since=timezone.now())
+    with pytest.raises(DomainError, match="is being sent right now"):
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+
+
+def test_a_delivery_to_a_deactivated_endpoint_is_not_sent_again(hkg, endpoint, place):  # noqa: F811
+    actor = actor_for(hkg.seller_admin.user)
+    delivery = deliveries_of(place()).get()
+    webhook_endpoint_deactivate(actor=actor, endpoint=endpoint)
+    assert send(delivery).status == WebhookDeliveryStatus.FAILED
+    with pytest.raises(DomainError) as refused:
+        webhook_delivery_retry(actor=actor, delivery=delivery)
+    assert refused.value.code == "endpoint_inactive"
+
+
+def test_an_officer_sends_a_given_up_delivery_again_from_the_console(hkg, mys, given_up, partner, eager):  # noqa: F811
+    form = {"action": "retry", "_selected_action": [given_up.pk], "index": 0}
+
+    # Another hub's officer changes nothing
+    session_client(mys.officer).post("/admin/hubs/webhookdelivery/", form)
+    assert WebhookDelivery.objects.get(pk=given_up.pk).status == WebhookDeliveryStatus.FAILED
+
+    # The home hub's officer sends it again, delivered by a worker
+    with eager():
+        response = session_client(hkg.officer).post("/admin/hubs/webhookdelivery/", form, follow=True)
+    assert "1 delivery sent again." in response.content.decode()
+    delivery = WebhookDelivery.objects.get(pk=given_up.pk)
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert retried_events(delivery).get().actor == hkg.officer.user
+    assert len(partner.received) == 2
+
+
+# --- sending: the address checked is the address reached (DNS rebinding) ---------------------------------------
+
+
+@dataclass
+class Resolver:
+    """The name service as a test tells it: `answers[name]` is what each lookup of `name` gets in turn (a list of
+    addresses), the last one again from then on; `lookups` the names looked up. Other names are looked up for real.
+    """
+
+    answers: dict = field(default_factory=dict)
+    lookups: list = field(default_factory=list)
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    resolver = Resolver()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in resolver.answers:
+            return real(host, port, *args, **kwargs)
+        resolver.lookups.append(host)
+        turns = resolver.answers[host]
+        addresses = turns.pop(0) if len(turns) > 1 else turns[0]
+        return [
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (address, port or 0),
+            )
+            for address in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return resolver
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """The addresses TCP connections are opened to. This machine has no internet: a public address refuses."""
+    opened = []
+    real = socket.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        opened.append(address[0])
+        try:
+            public = ipaddress.ip_address(address[0]).is_global
+        except ValueError:
+            public = False  # a name: looked up by the real create_connection
+        if public:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return opened
+
+
+PUBLIC = "93.184.215.14"
+
+
+def test_a_name_that_resolves_elsewhere_after_the_check_is_not_reached_there(
+    hkg,  # noqa: F811 (fixture)
+    place,
+    partner,
+    dns,
+    connections,
+    settings,
+):
+    # Given an endpoint named partner.test, public when it was added (the partner's server listens on 127.0.0.1)
+    settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE = False
+    port = partner.url.split(":")[2].split("/")[0]
+    dns.answers["partner.test"] = [[PUBLIC]]
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url=f"http://partner.test:{port}/ehub/events"
+    )
+    delivery = deliveries_of(place()).get()
+
+    # When it is sent while its name answers a public address to the first lookup and the loopback to any after
+    dns.lookups.clear()
+    dns.answers["partner.test"] = [[PUBLIC], ["127.0.0.1"]]
+    delivery = send(delivery)
+
+    # Then the loopback got nothing: the name was looked up once, and the connection went to the address checked
+    assert not partner.received
+    assert dns.lookups == ["partner.test"]
+    assert connections == [PUBLIC]
+    assert delivery.attempts.get().outcome.startswith("Could not connect")
+    assert delivery.status == WebhookDeliveryStatus.PENDING
+
+
+def test_a_name_resolving_to_a_private_address_at_sending_is_not_sent(hkg, place, partner, dns, connections, settings):  # noqa: F811
+    settings.PARTNER_WEBHOOKS_ALLOW_PRIVATE = False
+    port = partner.url.split(":")[2].split("/")[0]
+    dns.answers["partner.test"] = [[PUBLIC], ["127.0.0.1"]]
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url=f"http://partner.test:{port}/ehub/events"
+    )
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.attempts.get().outcome == (
+        "Not sent: “partner.test” is a private, loopback or reserved address: an endpoint must be reachable on the "
+        "internet."
+    )
+    assert not connections
+    assert not partner.received
+
+
+def test_the_request_reaches_the_address_looked_up_and_names_the_host(hkg, place, partner, dns, connections):  # noqa: F811
+    # Given an endpoint named partner.test (private addresses allowed here), whose name resolves to two addresses:
+    # one where nothing listens, then the partner's
+    port = partner.url.split(":")[2].split("/")[0]
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user), company=hkg.company, url=f"http://partner.test:{port}/ehub/events"
+    )
+    dns.answers["partner.test"] = [["127.0.0.2", "127.0.0.1"]]
+    dns.lookups.clear()
+
+    # When a delivery is sent
+    delivery = send(deliveries_of(place()).get())
+
+    # Then the name was looked up once, the second address took the connection, and the request named the host
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert dns.lookups == ["partner.test"]
+    assert connections == ["127.0.0.2", "127.0.0.1"]
+    (request,) = partner.received
+    assert request.headers["Host"] == f"partner.test:{port}"
+
+
+@pytest.fixture
+def tls_partner(tmp_path, monkeypatch):
+    """A partner's endpoint over TLS on 127.0.0.1, with a certificate for partner.test that this process trusts;
+    `names` holds the server names (SNI) its clients sent."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=partner.test"]
+        + ["-addext", "subjectAltName=DNS:partner.test", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    names, received = [], []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda connection, name, context: names.append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"port": server.server_address[1], "names": names, "received": received}
+    server.shutdown()
+    server.server_close()
+
+
+def test_over_tls_the_address_looked_up_is_reached_with_the_hosts_name_and_certificate(
+    hkg,  # noqa: F811 (fixture)
+    place,
+    tls_partner,
+    dns,
+    connections,
+):
+    # Given an endpoint at https://partner.test, whose name resolves to the partner's server
+    webhook_endpoint_add(
+        actor=actor_for(hkg.seller_admin.user),
+        company=hkg.company,
+        url=f"https://partner.test:{tls_partner['port']}/ehub/events",
+    )
+    dns.answers["partner.test"] = [["127.0.0.1"]]
+
+    # When a delivery is sent, then it is delivered to that address, the TLS handshake naming partner.test (whose
+    # certificate the server has: a name checked against 127.0.0.1 would fail)
+    delivery = send(deliveries_of(place()).get())
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED, delivery.attempts.get().outcome
+    assert connections == ["127.0.0.1"]
+    assert tls_partner["names"] == ["partner.test"]
+    assert len(tls_partner["received"]) == 1
+
+
 # --- endpoints: the portal ------------------------------------------------------------------------------------
 
 
@@ -385,6 +854,9 @@ def test_seller_staff_read_endpoints_but_do_not_manage_them(hkg, endpoint):  # n
 
 def test_the_test_button_sends_a_test_event_shown_in_the_log(hkg, endpoint, partner, eager):  # noqa: F811
     client = session_client(hkg.seller_admin)
+    page = client.get(f"/webhooks/{endpoint.public_id}/").content.decode()
+    assert f'action="/webhooks/{endpoint.public_id}/test/"' in page  # the portal's page, not the API's action
+    assert f'href="/webhooks/{endpoint.public_id}/deactivate/"' in page
     with eager():
         response = client.post(f"/webhooks/{endpoint.public_id}/test/")
     assert response["Location"] == f"/webhooks/{endpoint.public_id}/"
