@@ -179,7 +179,8 @@ def webhook_endpoint_secret_rotate(*, actor, endpoint: WebhookEndpoint, reason: 
     partner checks them with either while it switches; a secret rotated away before keeps its own end."""
     _require_admin_or_officer(actor, endpoint.company)
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().select_related("company__home_hub").get(pk=endpoint.pk)
+        rows = WebhookEndpoint.objects.select_for_update(no_key=True, of=("self",))
+        endpoint = rows.select_related("company__home_hub").get(pk=endpoint.pk)
         if not endpoint.active:
             raise DomainError(f"{endpoint.public_id} is deactivated: it is sent nothing.", code="endpoint_inactive")
         now = timezone.now()
