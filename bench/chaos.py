@@ -71,14 +71,15 @@ class Workers:
     sent every `SWEEP_EVERY` seconds meanwhile."""
 
     def __init__(self, count, log):
-        self.log, self.kills, self.stopping = log, 0, threading.Event()
+        self.log, self.kills, self.started, self.stopping = log, 0, 0, threading.Event()
         self.processes = [self.start() for _ in range(count)]
 
     def start(self):
+        self.started += 1  # each its own node name, so that remote control tells them apart
         with self.log.open("a") as out:
             return subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "ewtp", "worker", "--pool=solo", "--loglevel=WARNING"]
-                + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
+                + ["--without-gossip", "--without-mingle", "--without-heartbeat", f"--hostname=w{self.started}@%h"],
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,

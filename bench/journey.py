@@ -6,8 +6,9 @@ no-op task (`celery.ping`) on the same broker, measured in the same run as the c
     .venv/bin/python bench/journey.py --orders 50
 
 For each worker count it prints: orders per second from the first order placed to the last order final, the
-platform's tasks run per second, the time from payment to import release on the green lane (median and p99), and
-the no-op tasks per second; then the ratios of tasks per second to the no-op's. The simulation plays the buyers,
+platform's tasks run per second beside the no-op tasks per second, as a ratio; then the green lane's times (median
+and p99) from payment to import release, and of the platform's own legs alone (payment to export release, the
+carrier's "in transit" to import release), the rest being the simulated people's steps. The simulation plays the buyers,
 officers, fulfilment centres and carrier from this process, as `simulate` does.
 
 PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432) in a throwaway database, with Redis (REDIS_URL, else
@@ -45,7 +46,7 @@ def waiting():
     from ewtp.celery import app
 
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_declare(queue="celery", passive=True).message_count
+        return connection.default_channel.queue_declare(queue=app.conf.task_default_queue).message_count
 
 
 def drain(deadline=600):
@@ -54,15 +55,18 @@ def drain(deadline=600):
         time.sleep(0.2)
 
 
-def noop_rate(count, log):
-    """Celery's own no-op tasks per second through `count` workers: the queue is filled first, then drained, and
-    the rate read between 90% and 10% left, so that neither the sending nor the workers' start-up counts."""
+def noops_queue():
+    """Celery's own no-op task, queued `NOOPS` times before the workers start."""
     from ewtp.celery import app
 
     with app.producer_or_acquire() as producer:
         for _ in range(NOOPS):
             app.send_task("celery.ping", producer=producer)
-    workers = Workers(count, log)
+
+
+def noop_rate():
+    """No-op tasks per second through the workers just started on the queue `noops_queue` filled: the rate is read
+    between 90% and 10% left, so that neither the sending nor the workers' start-up counts."""
     marks = {}
     while (left := waiting()) > NOOPS // 10:
         if left <= NOOPS * 9 // 10:
@@ -70,7 +74,7 @@ def noop_rate(count, log):
         time.sleep(0.02)
     rate = (NOOPS * 8 // 10) / (time.monotonic() - marks.get("start", time.monotonic() - 1e-9))
     drain()
-    return rate, workers
+    return rate
 
 
 def tasks_run():
@@ -83,18 +87,38 @@ def tasks_run():
     return sum(n for worker in stats.values() for name, n in worker.get("total", {}).items() if name != "celery.ping")
 
 
-def payment_to_green_release(orders):
-    """Seconds from the payment's capture to the import's release, for the green lane's orders."""
+def green_seconds(orders):
+    """The green lane's times, in seconds: payment → import release (the whole road, with the simulated people's
+    steps between), and the platform's own legs alone: payment → export release, and the carrier's "in transit"
+    → import release (shipped, declared, matched, scored, released)."""
     from customs.models import Declaration, DeclarationStatus, Direction, Lane
+    from logistics.models import ShipmentStatus, TrackingEvent
     from payments.models import Payment
 
-    captured = dict(
+    def released(direction):
+        rows = Declaration.objects.filter(
+            order__in=orders, direction=direction, lane=Lane.GREEN, status=DeclarationStatus.RELEASED
+        )
+        return dict(rows.values_list("order_id", "decided_at"))
+
+    paid = dict(
         Payment.objects.filter(order__in=orders, captured_at__isnull=False).values_list("order_id", "captured_at")
     )
-    released = Declaration.objects.filter(
-        order__in=orders, direction=Direction.IMPORT, lane=Lane.GREEN, status=DeclarationStatus.RELEASED
-    ).values_list("order_id", "decided_at")
-    return sorted((at - captured[order]).total_seconds() for order, at in released if order in captured)
+    in_transit = dict(
+        TrackingEvent.objects.filter(shipment__order__in=orders, status=ShipmentStatus.IN_TRANSIT).values_list(
+            "shipment__order_id", "occurred_at"
+        )
+    )
+    exported, imported = released(Direction.EXPORT), released(Direction.IMPORT)
+
+    def legs(start, end):
+        return sorted((end[order] - start[order]).total_seconds() for order in end.keys() & start.keys())
+
+    return {
+        "payment → import release": legs(paid, imported),
+        "payment → export release": legs(paid, exported),
+        "in transit → import release": legs(in_transit, imported),
+    }
 
 
 def percentile(values, share):
@@ -124,7 +148,9 @@ def main():
         print(f"Journey: {kind}; {args.orders} orders per run, the demo's hub pairs and lanes")
         rows = []
         for count in (1, 2):
-            noop, workers = noop_rate(count, log)
+            noops_queue()
+            workers = Workers(count, log)
+            noop = noop_rate()
             before = tasks_run()
             began = time.monotonic()
             simulation = Simulation(orders=args.orders, seed=count, log=lambda line: None)
@@ -136,22 +162,23 @@ def main():
             workers.stop()
             workers = None
             tasks = None if before is None or after is None else (after - before) / busy
-            green = payment_to_green_release(simulation.summary.orders)
+            green = green_seconds(simulation.summary.orders)
             rows.append((count, final, seconds, tasks, noop, green))
             if final < args.orders:
                 print(f"{count} worker(s): {final} of {args.orders} orders final in {seconds:.0f} s", file=sys.stderr)
                 return 1
-        head = f"{'workers':>7} {'orders/s':>9} {'tasks/s':>8} {'no-op/s':>8} {'ratio':>6}"
-        print(f"{head}  green lane: payment → import release")
-        for count, _final, seconds, tasks, noop, green in rows:
+        print(f"{'workers':>7} {'orders/s':>9} {'tasks/s':>8} {'no-op/s':>8} {'ratio':>6}")
+        for count, _final, seconds, tasks, noop, _green in rows:
             ratio = f"{tasks / noop:.3f}" if tasks is not None else "-"
             tasks = f"{tasks:.1f}" if tasks is not None else "-"
-            release = (
-                f"median {statistics.median(green):.2f} s, p99 {percentile(green, 99):.2f} s ({len(green)} orders)"
-                if green
-                else "no green orders"
-            )
-            print(f"{count:>7} {args.orders / seconds:>9.2f} {tasks:>8} {noop:>8.0f} {ratio:>6}  {release}")
+            print(f"{count:>7} {args.orders / seconds:>9.2f} {tasks:>8} {noop:>8.0f} {ratio:>6}")
+        print("\nGreen lane, seconds (median, p99, orders):")
+        for count, *_, green in rows:
+            for leg, values in green.items():
+                figures = (
+                    f"{statistics.median(values):7.2f} {percentile(values, 99):7.2f} {len(values):5}" if values else "-"
+                )
+                print(f"{count} worker(s)  {leg:<28} {figures}")
         return 0
     finally:
         if workers is not None:
