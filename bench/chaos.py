@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +113,12 @@ class Workers:
                 self.kills += 1
                 next_kill = time.monotonic() + every
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
     def stop(self):
         self.stopping.set()
         for process in self.processes:
@@ -149,11 +156,12 @@ def effects_once():
     return found
 
 
-def main():
-    args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="ewtp-chaos-"))
-    database = Database(args.db, var_dir)
-    workers = None
+@contextmanager
+def demo_platform(choice, prefix):
+    """A throwaway database (`choice`: auto, postgres or sqlite) migrated, with the demo data, and the broker's
+    queue empty, for workers and a simulation; yields the environment set. Dropped and deleted afterwards."""
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    database = Database(choice, var_dir)
     try:
         env = environment(database, var_dir)
         import django
@@ -162,31 +170,45 @@ def main():
         from django.core.management import call_command
 
         from ewtp.celery import app
-        from ewtp.simulation import Simulation
-        from payments.reconciliation import reconcile
 
         call_command("migrate", verbosity=0)
         call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         app.control.purge()
-        log = var_dir / "workers.log"
-        workers = Workers(args.workers, log)
-        chaos = threading.Thread(target=workers.chaos, args=(args.kill_every,), daemon=True)
-        chaos.start()
-        began = time.monotonic()
-        simulation = Simulation(orders=args.orders, seed=7, log=lambda line: None)
-        summary = simulation.run(timeout=args.timeout, pause=0.5)
-        # the payouts due today and the hub messages, delivered through the kills too (the sweeps go on)
+        yield env
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        database.drop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def main():
+    args = parse_args()
+    with (
+        demo_platform(args.db, "ewtp-chaos-") as env,
+        Workers(args.workers, Path(env["VAR_DIR"]) / "workers.log") as workers,
+    ):
         from django.db.models import Q
         from django.utils import timezone
 
         from customs.exchange import UNDELIVERED
         from customs.models import HubMessage
+        from ewtp.simulation import Simulation
         from payments.models import Tranche, TrancheStatus
+        from payments.reconciliation import reconcile
+
+        chaos = threading.Thread(target=workers.chaos, args=(args.kill_every,), daemon=True)
+        chaos.start()
+        began = time.monotonic()
+        simulation = Simulation(orders=args.orders, seed=7, log=lambda line: None)
+        summary = simulation.run(timeout=args.timeout, pause=0.5)
 
         def unsettled():  # due today (a UTC date: no hub is behind it by a day) or left sending
             due = Q(status=TrancheStatus.SCHEDULED, send_on__lte=timezone.now().date())
             return Tranche.objects.filter(due | Q(status=TrancheStatus.SENDING)).count()
 
+        # the payouts due today and the hub messages, delivered through the kills too (the sweeps go on)
         deadline = time.monotonic() + 180
         while (unsettled() or HubMessage.objects.filter(status__in=UNDELIVERED).exists()) and (
             time.monotonic() < deadline
@@ -210,16 +232,8 @@ def main():
         print(f"tranches due and not settled: {unsettled()}")
         ok = final == args.orders and not differences and not twice and not unsettled()
         if not ok:
-            print(log.read_text()[-5000:])
+            print(workers.log.read_text()[-5000:])
         return 0 if ok else 1
-    finally:
-        if workers is not None:
-            workers.stop()
-        from django.db import connections
-
-        connections.close_all()
-        database.drop()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,19 +16,15 @@ PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432) in a throwaway database,
 """
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import Database  # noqa: E402 (the same throwaway database)
-from bench.chaos import Workers, environment  # noqa: E402 (the same workers and broker)
+from bench.chaos import Workers, demo_platform  # noqa: E402 (the same database, broker and workers)
 
 NOOPS = 3000  # no-op tasks queued per measurement
 
@@ -127,43 +123,26 @@ def percentile(values, share):
 
 def main():
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="ewtp-journey-"))
-    database = Database(args.db, var_dir)
-    workers = None
-    try:
-        env = environment(database, var_dir)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        from ewtp.celery import app
+    with demo_platform(args.db, "ewtp-journey-") as env:
         from ewtp.simulation import Simulation
 
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-        app.control.purge()
-        log = var_dir / "workers.log"
         kind = "PostgreSQL + Redis" if "REDIS_URL" in env else "SQLite + file-system broker"
         print(f"Journey: {kind}; {args.orders} orders per run, the demo's hub pairs and lanes")
         rows = []
         for count in (1, 2):
             noops_queue()
-            workers = Workers(count, log)
-            noop = noop_rate()
-            before = tasks_run()
-            began = time.monotonic()
-            simulation = Simulation(orders=args.orders, seed=count, log=lambda line: None)
-            simulation.run(timeout=args.timeout, pause=0.2)
-            seconds = time.monotonic() - began
-            final = simulation.final()
-            drain()  # the steps after the last delivery (refund claims, payouts) count as tasks too
-            after, busy = tasks_run(), time.monotonic() - began
-            workers.stop()
-            workers = None
+            with Workers(count, Path(env["VAR_DIR"]) / "workers.log"):
+                noop = noop_rate()
+                before = tasks_run()
+                began = time.monotonic()
+                simulation = Simulation(orders=args.orders, seed=count, log=lambda line: None)
+                simulation.run(timeout=args.timeout, pause=0.2)
+                seconds = time.monotonic() - began
+                final = simulation.final()
+                drain()  # the steps after the last delivery (refund claims, payouts) count as tasks too
+                after, busy = tasks_run(), time.monotonic() - began
             tasks = None if before is None or after is None else (after - before) / busy
-            green = green_seconds(simulation.summary.orders)
-            rows.append((count, final, seconds, tasks, noop, green))
+            rows.append((count, final, seconds, tasks, noop, green_seconds(simulation.summary.orders)))
             if final < args.orders:
                 print(f"{count} worker(s): {final} of {args.orders} orders final in {seconds:.0f} s", file=sys.stderr)
                 return 1
@@ -180,14 +159,6 @@ def main():
                 )
                 print(f"{count} worker(s)  {leg:<28} {figures}")
         return 0
-    finally:
-        if workers is not None:
-            workers.stop()
-        from django.db import connections
-
-        connections.close_all()
-        database.drop()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
