@@ -21,7 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -300,24 +300,21 @@ def hub_messages_deliver_in_turn(*, message: HubMessage, limit: int = 100) -> Hu
         message = hub_message_deliver(message=message)
         if message.status in UNDELIVERED:
             return None
-        message = HubMessage.objects.filter(
-            origin_hub=message.origin_hub_id,
-            destination_hub=message.destination_hub_id,
-            sequence=message.sequence + 1,
-            status__in=UNDELIVERED,
-        ).first()
+        message = undelivered_numbered(message.origin_hub_id, message.destination_hub_id, message.sequence + 1).first()
         if message is None:
             return None
     return message
 
 
-def _predecessor_undelivered(message: HubMessage) -> bool:
+def undelivered_numbered(origin_hub, destination_hub, sequence) -> QuerySet[HubMessage]:
+    """The pair's message numbered `sequence`, if it is not delivered yet (values, or a subquery's outer refs)."""
     return HubMessage.objects.filter(
-        origin_hub=message.origin_hub_id,
-        destination_hub=message.destination_hub_id,
-        sequence=message.sequence - 1,
-        status__in=UNDELIVERED,
-    ).exists()
+        origin_hub=origin_hub, destination_hub=destination_hub, sequence=sequence, status__in=UNDELIVERED
+    )
+
+
+def _predecessor_undelivered(message: HubMessage) -> bool:
+    return undelivered_numbered(message.origin_hub_id, message.destination_hub_id, message.sequence - 1).exists()
 
 
 def _failed(message: HubMessage, error: str) -> HubMessage:

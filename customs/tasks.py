@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from customs.exchange import UNDELIVERED, hub_messages_deliver_in_turn
+from customs.exchange import UNDELIVERED, hub_messages_deliver_in_turn, undelivered_numbered
 from customs.models import HubMessage
 from hubs.kernel.background import resend
 
@@ -24,11 +24,6 @@ def hub_message_deliver_task(message_pk: int) -> None:
 def hub_messages_sweep_task() -> int:
     """Beat's sweeper of the outbox: each pair's first message not delivered, once its next attempt is due (a
     failure's back-off over, a worker that died mid-send, a lost task); its delivery sends the pair's next."""
-    behind = HubMessage.objects.filter(
-        origin_hub=OuterRef("origin_hub"),
-        destination_hub=OuterRef("destination_hub"),
-        sequence=OuterRef("sequence") - 1,
-        status__in=UNDELIVERED,
-    )
+    behind = undelivered_numbered(OuterRef("origin_hub"), OuterRef("destination_hub"), OuterRef("sequence") - 1)
     due = HubMessage.objects.filter(status__in=UNDELIVERED, next_attempt_at__lte=timezone.now()).exclude(Exists(behind))
     return resend(hub_message_deliver_task, due.order_by("pk").values_list("pk", flat=True)[:SWEEP_BATCH])
