@@ -1,14 +1,15 @@
 """The officers' customs console: the review queue of their hub (the most severe lane first, then the oldest), a
 declaration's page with its risk reasons, mismatches and the seller's documents, where an officer decides or
 re-routes it, and downloads it and its order's commercial invoice as PDFs; supervisors' queue age and throughput per
-lane; the hub's risk rules, edited as data; export VAT refund claims; hub-to-hub messages and the hub-pair keys they
-are signed with (never their secrets), rotated by supervisors."""
+lane; the hub's risk rules, edited as data; summary declarations of CBEC exports; export VAT refund claims;
+hub-to-hub messages and the hub-pair keys they are signed with (never their secrets), rotated by supervisors."""
 
 import mimetypes
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,9 +18,10 @@ from django.utils.html import format_html
 from customs.documents import Kind, document_download
 from customs.exchange import hub_key_retire, hub_key_rotate
 from customs.forms import DecisionForm, RerouteForm
-from customs.models import OPEN_STATUSES, Declaration, HubKey, HubMessage, RefundClaim, RiskRule
-from customs.selectors import in_review_order, queue_figures
+from customs.models import OPEN_STATUSES, Declaration, HubKey, HubMessage, RefundClaim, RiskRule, SummaryDeclaration
+from customs.selectors import in_review_order, queue_figures, with_exports
 from customs.services import declaration_decide, declaration_reroute, refund_claim_decide, risk_rule_save
+from customs.summaries import summary_decide
 from hubs.admin import ReadOnly, TenantAdmin
 from hubs.kernel.downloads import download_response
 from hubs.kernel.errors import DomainError
@@ -242,6 +244,67 @@ class RefundClaimAdmin(ReadOnly, TenantAdmin):
             queryset,
             ("{count} claim rejected.", "{count} claims rejected."),
             approve=False,
+            reason="Rejected in the console.",
+        )
+
+
+@admin.register(SummaryDeclaration)
+class SummaryDeclarationAdmin(ReadOnly, TenantAdmin):
+    """The month's CBEC exports of a seller, summed up per HS code: the hub's officers accept or reject them."""
+
+    list_display = ["public_id", "company", "month", "destination_country", "exports", "value", "status", "filed_at"]
+    list_filter = ["status", "month"]
+    search_fields = ["public_id", "company__legal_name"]
+    list_select_related = ["hub", "company"]
+    fields = [
+        "public_id",
+        "hub",
+        "company",
+        "month",
+        "destination_country",
+        "value",
+        "status",
+        "filed_at",
+        "decided_at",
+        "exports",
+        "lines_table",
+    ]
+    actions = ["accept", "reject"]
+    service_arg = "summary"
+
+    def get_queryset(self, request):
+        return with_exports(super().get_queryset(request))
+
+    @admin.display(description="Exports", ordering="exports")
+    def exports(self, summary):
+        return summary.exports
+
+    @admin.display(description="Per HS code")
+    def lines_table(self, summary):
+        return render_to_string("customs/_summary_lines.html", {"summary": summary})
+
+    def has_decide_permission(self, request):
+        return self._serves_a_hub(request)
+
+    @admin.action(description="Accept the selected summaries", permissions=["decide"])
+    def accept(self, request, queryset):
+        self.run_service(
+            request,
+            summary_decide,
+            queryset,
+            ("{count} summary accepted.", "{count} summaries accepted."),
+            accept=True,
+            reason="Accepted in the console.",
+        )
+
+    @admin.action(description="Reject the selected summaries", permissions=["decide"])
+    def reject(self, request, queryset):
+        self.run_service(
+            request,
+            summary_decide,
+            queryset,
+            ("{count} summary rejected.", "{count} summaries rejected."),
+            accept=False,
             reason="Rejected in the console.",
         )
 

@@ -1,7 +1,9 @@
 """Customs in the API: declarations (read) with their PDFs (the declaration and its order's commercial invoice),
-and the seller's answer to a hold with documents (multipart); export VAT refund claims (read), filed by their
-seller; and the hub-to-hub pre-arrival endpoint (signed by the sending hub, outside the partners' API)."""
+and the seller's answer to a hold with documents (multipart); summary declarations of CBEC exports (read); export
+VAT refund claims (read), filed by their seller; and the hub-to-hub pre-arrival endpoint (signed by the sending hub,
+outside the partners' API)."""
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
@@ -13,8 +15,8 @@ from rest_framework.views import APIView
 
 from customs.documents import document_download
 from customs.exchange import pre_arrival_receive
-from customs.models import Declaration, DeclarationDocument, RefundClaim, Taxpayer
-from customs.selectors import declarations_for, refund_claims_for
+from customs.models import Declaration, DeclarationDocument, RefundClaim, SummaryDeclaration, Taxpayer
+from customs.selectors import declarations_for, refund_claims_for, summary_declarations_for, with_exports
 from customs.services import declaration_answer, refund_claim_file
 from hubs.kernel.api import MoneyField, TenantViewSet
 from hubs.scoping import actor_for_request
@@ -37,6 +39,9 @@ class DeclarationSerializer(serializers.ModelSerializer):
     value = MoneyField(read_only=True)
     duties_and_taxes = MoneyField(read_only=True)
     documents = DeclarationDocumentSerializer(many=True, read_only=True)
+    summary = serializers.CharField(
+        source="summary.public_id", default=None, read_only=True, help_text="The summary declaration it is in."
+    )
 
     class Meta:
         model = Declaration
@@ -56,6 +61,7 @@ class DeclarationSerializer(serializers.ModelSerializer):
             "mismatches",
             "documents_requested",
             "documents",
+            "summary",
             "filed_at",
             "decided_at",
         ]
@@ -67,6 +73,14 @@ class AnswerSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
+class DeclarationFilter(django_filters.FilterSet):
+    summary = django_filters.CharFilter(field_name="summary__public_id", help_text="A summary declaration's id.")
+
+    class Meta:
+        model = Declaration
+        fields = ["status", "direction", "lane"]
+
+
 class DeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Orders' customs declarations at export and import: their lane, status and what a hold asks for."""
 
@@ -74,10 +88,10 @@ class DeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     serializer_class = DeclarationSerializer
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    filterset_fields = ["status", "direction", "lane"]
+    filterset_class = DeclarationFilter
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("documents")
+        return super().get_queryset().select_related("summary").prefetch_related("documents")
 
     @extend_schema(request=AnswerSerializer, responses={200: DeclarationSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
@@ -105,6 +119,57 @@ class DeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     def invoice_pdf(self, request, *args, **kwargs):
         """The order's commercial invoice as a PDF, labelled for the declaration's hub."""
         return document_download(self.get_object(), "invoice")
+
+
+class SummaryLineSerializer(serializers.Serializer):
+    hs_code = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    orders = serializers.IntegerField(help_text="How many of its exports carry the code.")
+
+
+class SummaryDeclarationSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    hub = serializers.CharField(source="hub.code", read_only=True)
+    month = serializers.DateField(read_only=True, format="%Y-%m", help_text="The month of its exports' release.")
+    destination_country = serializers.CharField(read_only=True)
+    lines = SummaryLineSerializer(many=True, read_only=True)
+    value = MoneyField(read_only=True)
+    exports = serializers.IntegerField(
+        read_only=True,
+        help_text="How many export declarations it sums up: `GET /declarations/?summary=<id>` lists them.",
+    )
+
+    class Meta:
+        model = SummaryDeclaration
+        fields = [
+            "id",
+            "hub",
+            "month",
+            "destination_country",
+            "status",
+            "value",
+            "lines",
+            "exports",
+            "filed_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class SummaryDeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """CBEC direct-mail exports declared in summary: one per seller, hub, month, destination country and currency,
+    each export's declaration in one."""
+
+    selector = staticmethod(summary_declarations_for)
+    serializer_class = SummaryDeclarationSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return with_exports(super().get_queryset())
 
 
 class RefundClaimSerializer(serializers.ModelSerializer):

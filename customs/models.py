@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 from hubs.kernel.audit import transition_verbs, verb
 from hubs.kernel.ids import PublicIdField
@@ -99,6 +100,14 @@ class Declaration(StateMachine, models.Model):
     pre_arrival = models.JSONField(
         default=dict, blank=True, help_text="{message, lane, risk, applied_at}: the pre-arrival it was filed with."
     )
+    summary = models.ForeignKey(
+        "customs.SummaryDeclaration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="declarations",
+        help_text="A CBEC direct-mail export: the month's summary declaration it is declared in.",
+    )
     status = models.CharField(max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.FILED)
     filed_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -129,6 +138,57 @@ class Declaration(StateMachine, models.Model):
     @property
     def open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class SummaryStatus(models.TextChoices):
+    FILED = "filed", "Filed"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+transition_verbs(
+    "summary_declaration",
+    {
+        "accepted": "Summary declaration accepted by {actor}",
+        "rejected": "Summary declaration rejected by {actor}",
+    },
+)
+SUMMARY_FILED = verb(
+    "summary_declaration.filed", "Summary declaration {summary} filed at {hub}: {count} exports of {month}"
+)
+
+
+class SummaryDeclaration(StateMachine, models.Model):
+    """A month of one seller's CBEC direct-mail (9610) exports from one hub to one country, declared in summary
+    (GACC Ann. 2018 No. 194; message 701): each export was released by its own list, and the summary adds them up
+    per HS code for the hub, which accepts or rejects it (792)."""
+
+    public_id = PublicIdField(prefix="SUM")
+    hub = models.ForeignKey(
+        Hub, on_delete=models.PROTECT, related_name="summary_declarations", help_text="Exported from."
+    )
+    company = models.ForeignKey("hubs.Company", on_delete=models.PROTECT, related_name="summary_declarations")
+    month = models.DateField(help_text="The first day of the month its exports were released in, at the hub.")
+    destination_country = CountryField()
+    lines = models.JSONField(help_text="[{hs_code, description, quantity, value, orders}], one per HS code.")
+    value = money_field()
+    status = models.CharField(max_length=10, choices=SummaryStatus.choices, default=SummaryStatus.FILED)
+    filed_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_company = "company"
+    tenant_hub = "hub"
+
+    audit_name = "summary_declaration"
+    TRANSITIONS = {SummaryStatus.FILED: {SummaryStatus.ACCEPTED, SummaryStatus.REJECTED}}
+
+    class Meta:
+        ordering = ["-month", "-filed_at", "-pk"]
+        indexes = [models.Index(fields=["hub", "status", "filed_at"], name="summary_queue")]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.month:%Y-%m})"
 
 
 class DeclarationDocument(models.Model):

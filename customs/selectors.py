@@ -1,5 +1,6 @@
-"""Scoped reads of customs: a declaration is its declaring hub's and its order's seller's; risk rules are their
-hub's; a hub message is both its hubs' and its order's seller's; a hub-pair key is both its hubs'."""
+"""Scoped reads of customs: a declaration is its declaring hub's and its order's seller's, a summary declaration its
+hub's and its seller's; risk rules are their hub's; a hub message is both its hubs' and its order's seller's; a
+hub-pair key is both its hubs'."""
 
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from customs.models import (
     Lane,
     RefundClaim,
     RiskRule,
+    SummaryDeclaration,
 )
 from hubs.scoping import restrict, selector_for
 
@@ -47,6 +49,16 @@ def risk_rules_for(actor) -> QuerySet[RiskRule]:
 @selector_for(RefundClaim)
 def refund_claims_for(actor) -> QuerySet[RefundClaim]:
     return restrict(RefundClaim.objects.select_related("order", "hub", "company"), actor)
+
+
+@selector_for(SummaryDeclaration)
+def summary_declarations_for(actor) -> QuerySet[SummaryDeclaration]:
+    return restrict(SummaryDeclaration.objects.select_related("hub", "company"), actor)
+
+
+def with_exports(rows: QuerySet[SummaryDeclaration]) -> QuerySet[SummaryDeclaration]:
+    """Summary declarations with how many exports each sums up, in their own order (counting groups the rows)."""
+    return rows.annotate(exports=Count("declarations")).order_by(*SummaryDeclaration._meta.ordering)
 
 
 @selector_for(HubMessage)

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from customs.exchange import UNDELIVERED, hub_messages_deliver_in_turn, undelivered_numbered
 from customs.models import HubMessage
+from customs.summaries import summaries_file
 from hubs.kernel.background import resend
 
 SWEEP_BATCH = 500
@@ -27,3 +28,9 @@ def hub_messages_sweep_task() -> int:
     behind = undelivered_numbered(OuterRef("origin_hub"), OuterRef("destination_hub"), OuterRef("sequence") - 1)
     due = HubMessage.objects.filter(status__in=UNDELIVERED, next_attempt_at__lte=timezone.now()).exclude(Exists(behind))
     return resend(hub_message_deliver_task, due.order_by("pk").values_list("pk", flat=True)[:SWEEP_BATCH])
+
+
+@shared_task
+def summaries_file_task() -> int:
+    """Beat's filer of summary declarations: the CBEC exports of each month over at their hub, once."""
+    return len(summaries_file())

@@ -1,9 +1,11 @@
 """The SME portal's customs: its orders' declarations, holds first, and the answer to a hold with documents; each
 declaration and its order's commercial invoice as PDFs (a seller sees the lane and what an officer asked, never the
-risk rules that chose the lane); its export VAT refund claims, filed from here."""
+risk rules that chose the lane); its CBEC exports' summary declarations with their history; its export VAT refund
+claims, filed from here."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
@@ -13,10 +15,11 @@ from django.views.decorators.http import require_GET
 from customs.documents import Kind, document_download
 from customs.forms import AnswerForm, RefundFilingForm
 from customs.models import DeclarationStatus, RefundClaimStatus
-from customs.selectors import declarations_for, refund_claims_for
+from customs.selectors import declarations_for, refund_claims_for, summary_declarations_for, with_exports
 from customs.services import declaration_answer, refund_claim_file
 from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request
+from hubs.selectors import audit_events_for
 
 PAGE_SIZE = 25
 
@@ -25,8 +28,11 @@ PAGE_SIZE = 25
 def declarations(request):
     held_first = Case(When(status=DeclarationStatus.HELD, then=Value(0)), default=Value(1), output_field=IntegerField())
     rows = declarations_for(actor_for_request(request)).alias(held_first=held_first).order_by("held_first", "-filed_at")
+    summary = request.GET.get("summary", "")
+    if summary:
+        rows = rows.filter(summary__public_id=summary)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "customs/declarations.html", {"page": page})
+    return render(request, "customs/declarations.html", {"page": page, "summary": summary})
 
 
 @login_required
@@ -68,6 +74,23 @@ def _document(kind: Kind):
 
 declaration_pdf = _document("declaration")
 invoice_pdf = _document("invoice")
+
+
+@login_required
+def summaries(request):
+    rows = with_exports(summary_declarations_for(actor_for_request(request)))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "customs/summaries.html", {"page": page})
+
+
+@login_required
+def summary_detail(request, public_id):
+    actor = actor_for_request(request)
+    summary = get_object_or_404(with_exports(summary_declarations_for(actor)), public_id=public_id)
+    history = audit_events_for(actor).filter(
+        target_type=ContentType.objects.get_for_model(summary), target_id=str(summary.pk)
+    )
+    return render(request, "customs/summary_detail.html", {"summary": summary, "history": history.order_by("at")})
 
 
 @login_required

@@ -12,7 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
-from customs.api import DeclarationViewSet, RefundClaimViewSet
+from customs.api import DeclarationViewSet, RefundClaimViewSet, SummaryDeclarationViewSet
 from hubs.api import CompanyViewSet, HSCodeViewSet, HubViewSet, WebhookDeliveryViewSet, WebhookEndpointViewSet
 from hubs.kernel.errors import DomainError
 from logistics.api import ConsignmentViewSet, DepartureViewSet, ParcelViewSet, ShipmentViewSet
@@ -35,6 +35,7 @@ router.register("parcels", ParcelViewSet, basename="parcel")
 router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("declarations", DeclarationViewSet, basename="declaration")
 router.register("refund-claims", RefundClaimViewSet, basename="refund-claim")
+router.register("summary-declarations", SummaryDeclarationViewSet, basename="summary-declaration")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 

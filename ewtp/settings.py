@@ -334,6 +334,8 @@ CELERY_BEAT_SCHEDULE = {
     "journey-sweep": {"task": "ewtp.lifecycle.journey_sweep_task", "schedule": 60},
     # Hub to hub: pre-arrival messages due again (after a failure's back-off, or a worker that died mid-send).
     "hub-messages-sweep": {"task": "customs.tasks.hub_messages_sweep_task", "schedule": 30},
+    # CBEC exports declared in summary once their month is over at their hub (hubs' months end at different hours).
+    "summaries-file": {"task": "customs.tasks.summaries_file_task", "schedule": crontab(minute=20)},
     # Tracking: each shipment on its way asked of the carrier, besides what its webhook brings.
     "shipments-track": {"task": "logistics.tasks.shipments_track_task", "schedule": 15 * 60},
     # The books proven every night at 02:00 UTC; what differs is shown in the console.

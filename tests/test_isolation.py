@@ -31,7 +31,16 @@ from djmoney.money import Money
 from rest_framework.routers import Route
 
 from customs.exchange import hub_message_deliver
-from customs.models import Declaration, Direction, HubMessage, Lane, RefundClaim, RiskRule, RiskRuleKind
+from customs.models import (
+    Declaration,
+    Direction,
+    HubMessage,
+    Lane,
+    RefundClaim,
+    RiskRule,
+    RiskRuleKind,
+    SummaryDeclaration,
+)
 from customs.services import declaration_answer, declaration_decide, declaration_file
 from ewtp.api import router
 from hubs.admin import TenantAdmin
@@ -133,6 +142,7 @@ PORTAL_KINDS = {
     Payout,
     Shipment,
     Declaration,
+    SummaryDeclaration,
     RefundClaim,
     WebhookEndpoint,
     WebhookDelivery,
@@ -198,7 +208,8 @@ def build_victim():
     """HKG sells a handbag into HGH: hubs, companies, memberships, keys, rule sets, a partner's webhook endpoint, a
     listing, a quote, an order with its buyer, a quota movement, its payment into escrow with the ledger's accounts
     and postings, its export declaration held and answered with a document under HKG's risk rule, its refund claim
-    filed, a second order paid out in tranches with its pre-arrival message applied under the pair's key, its parcel
+    filed, a second order paid out in tranches with its pre-arrival message applied under the pair's key and its
+    export in a summary declaration filed at HKG, its parcel
     in a departure's consignment and its shipment tracked, the audit events all of that records, and the webhooks
     each of its orders' moves wrote out, one of them attempted and one given up."""
     hgh = make_tenant("HGH", "CN", "CNY", "Asia/Shanghai")
@@ -249,6 +260,15 @@ def build_victim():
     payment_start(actor=actor_for(hkg.seller_admin.user), order=delivered, method="sim_ok")
     deliver(delivered)  # its export's release queues its pre-arrival message, delivered under the pair's first key
     hub_message_deliver(message=HubMessage.objects.get(order=delivered))
+    summary = SummaryDeclaration.objects.create(  # made directly: HKG's exports are not CBEC ones
+        hub=hkg.hub,
+        company=hkg.company,
+        month=hub_today(hkg.hub).replace(day=1),
+        destination_country="CN",
+        lines=[{"hs_code": "420221", "description": "Handbag", "quantity": 1, "value": "100.00", "orders": 1}],
+        value=Money("100.00", "CNY"),
+    )
+    Declaration.objects.filter(order=delivered, direction=Direction.EXPORT).update(summary=summary)
     escrow_release(order=delivered)
     payout_schedule(order=delivered)
     # Its parcel, in a consignment of a departure from Hong Kong to Hangzhou.
