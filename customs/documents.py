@@ -87,26 +87,51 @@ def local_date(moment, hub: Hub) -> str:
 
 
 def declaration_pdf(declaration: Declaration) -> bytes:
-    """The declaration as it was filed: its parties and lines are the snapshot taken then, not today's rows."""
+    """The declaration as it was filed: its parties and lines are the snapshot taken then, not today's rows. A
+    market-procurement export above its cap prints as the declarations it is lodged as, a page each (an export owes
+    no duties here)."""
     hub = declaration.hub
     labels = labels_for(hub)
-    lines = [
-        {
+    currency = declaration.value.currency.code
+
+    def printed(line):
+        return {
             **line,
-            "value": money(Money(line["value"], line["currency"])),
-            "taxes": money(Money(line["taxes"], line["currency"])),
+            "value": money(Money(line["value"], currency)),
+            "taxes": money(Money(line.get("taxes", 0), currency)),
         }
-        for line in declaration.lines
-    ]
+
+    whole = {
+        "number": declaration.public_id,
+        "lines": declaration.lines,
+        "value": declaration.value,
+        "duties_and_taxes": declaration.duties_and_taxes,
+    }
+    by_position = {line["position"]: line for line in declaration.lines}
+    forms = [
+        {
+            "number": f"{declaration.public_id}-{part['number']}",
+            "lines": [{**by_position[line["position"]], **line, "taxes": 0} for line in part["lines"]],
+            "value": Money(part["value"], currency),
+            "duties_and_taxes": Money(0, currency),
+        }
+        for part in declaration.parts
+    ] or [whole]
     context = {
         "declaration": declaration,
         "labels": labels,
         "direction": labels[declaration.direction],
         "filed": local_date(declaration.filed_at, hub),
         "parties": [(labels[role], declaration.parties.get(role, {})) for role in PARTIES],
-        "lines": lines,
-        "value": money(declaration.value),
-        "duties_and_taxes": money(declaration.duties_and_taxes),
+        "forms": [
+            {
+                **form,
+                "lines": [printed(line) for line in form["lines"]],
+                "value": money(form["value"]),
+                "duties_and_taxes": money(form["duties_and_taxes"]),
+            }
+            for form in forms
+        ],
     }
     return pdf_render("customs/declaration.html", context)
 

@@ -84,8 +84,11 @@ class Declaration(StateMachine, models.Model):
     direction = models.CharField(max_length=6, choices=Direction.choices)
     hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="declarations", help_text="Declared at.")
     procedure = models.CharField(max_length=8, choices=Procedure.choices)
-    parts = models.PositiveSmallIntegerField(
-        default=1, help_text="Customs declarations it is lodged as (market procurement splits above its cap)."
+    parts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Market procurement above its cap: [{number, lines: [{position, quantity, value}], value}], the "
+        "declarations it is lodged as, each at most the cap.",
     )
     parties = models.JSONField(help_text="Exporter, importer and declarant, as they were when it was filed.")
     lines = models.JSONField(help_text="[{position, hs_code, description, quantity, value, origin, taxes}]")

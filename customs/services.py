@@ -3,6 +3,7 @@ decisions and re-routes, and an SME's answer to a hold. Each move of a declarati
 moves its order alike, so that every decision is on the order's timeline."""
 
 import hashlib
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from customs.refunds import manufacturer_refund, trading_refund
 from customs.risk import score
 from hubs.kernel.audit import audit_event_record
 from hubs.kernel.errors import DomainError
+from hubs.kernel.money import round_money
 from hubs.kernel.transitions import transition
 from hubs.models import COMPANY_ROLES, OFFICER_ROLES, QuotaEntry, QuotaYear
 from hubs.scoping import require_role
@@ -111,6 +113,35 @@ def _lines(order: Order, direction: str) -> list[dict]:
     ]
 
 
+def declaration_parts(lines: list[dict], split: list[list[dict]], currency: str) -> list[dict]:
+    """The declarations a market-procurement export above its cap is lodged as, as its quote split its lines' units
+    (in the origin hub's currency, against the cap): each part's lines and value at the order's prices. A line's
+    pieces are cut at its running total, so that they add up to the line to the cent."""
+    by_position = {line["position"]: line for line in lines}
+    declared: dict[int, int] = defaultdict(int)
+    parts = []
+    for number, part in enumerate(split, start=1):
+        part_lines = []
+        for piece in part:
+            line = by_position[piece["position"]]
+            value, quantity = Decimal(line["value"]), line["quantity"]
+            before = declared[line["position"]]
+            declared[line["position"]] += piece["quantity"]
+            after = declared[line["position"]]
+            share = round_money(value * after / quantity, currency) - round_money(value * before / quantity, currency)
+            part_lines.append(
+                {
+                    "position": line["position"],
+                    "hs_code": line["hs_code"],
+                    "quantity": piece["quantity"],
+                    "value": str(share),
+                }
+            )
+        total = sum((Decimal(line["value"]) for line in part_lines), Decimal(0))
+        parts.append({"number": number, "lines": part_lines, "value": str(total)})
+    return parts
+
+
 def declaration_file(*, order: Order, direction: str) -> Declaration:
     """File the order's declaration in `direction` (export once paid, import once shipped): its procedure, parties
     and lines with the binding quote's figures; at import, the three-document match first, and the pre-arrival
@@ -138,13 +169,16 @@ def declaration_file(*, order: Order, direction: str) -> Declaration:
             direction=direction,
             hub=hub,
             procedure=procedure_for(order, direction),
-            parts=(order.quote.export_declarations or 1) if direction == Direction.EXPORT else 1,
             parties=declaration_parties(order),
             lines=_lines(order, direction),
             value=order.goods,
             duties_and_taxes=order.duties_and_taxes if direction == Direction.IMPORT else order.goods * 0,
             lane=Lane.GREEN,
         )
+        if direction == Direction.EXPORT and len(order.quote.export_parts) > 1:
+            declaration.parts = declaration_parts(
+                declaration.lines, order.quote.export_parts, order.goods.currency.code
+            )
         if direction == Direction.IMPORT:
             _, declaration.mismatches = three_document_match(order)
             declaration.pre_arrival = _pre_arrival(order)

@@ -59,6 +59,7 @@ _TARIFF = {
     "over_order_limit",
     "wrong_currency",
     "not_offered",
+    "over_declaration_cap",
 }
 
 # The codes of `DomainError` each operation can answer (400, type `validation_error`), by operationId.

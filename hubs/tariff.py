@@ -5,7 +5,6 @@ and the consumer's usage of the annual limit, and passes them in. Every tax of e
 in Decimal and rounded half-up to the currency's minor unit; a total is the sum of rounded figures.
 """
 
-import math
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
@@ -440,6 +439,8 @@ class ExportAssessment:
     refund: Decimal
     declarations: int | None
     explanation: str
+    # Market procurement: each declaration's (line index, units), as `market_procurement_split` made them.
+    parts: tuple = ()
 
 
 def assess_export(basket, rules, *, regime=None):
@@ -467,12 +468,13 @@ def assess_export(basket, rules, *, regime=None):
                 code="wrong_currency",
                 attr="export_regime",
             )
-        declarations = market_procurement_declarations(goods, cap=cap)
+        parts = market_procurement_split(basket.lines, cap=cap)
         return ExportAssessment(
             regime,
             ZERO,
-            declarations,
-            f"VAT exempt, no refund; {goods} in declarations of at most {cap}: {declarations}",
+            len(parts),
+            f"VAT exempt, no refund; {goods} in declarations of at most {cap}: {len(parts)}",
+            parts,
         )
     refunds = []
     for i, line in enumerate(basket.lines, start=1):
@@ -493,9 +495,30 @@ def export_vat_refund(gross, *, vat_rate, refund_rate, currency):
     return amount, f"{gross} / (1 + {pct(vat_rate)}) × {pct(refund_rate)} = {amount}"
 
 
-def market_procurement_declarations(value, *, cap):
-    """How many market-procurement declarations a shipment needs: each holds at most `cap`."""
-    return max(1, math.ceil(value / cap))
+def market_procurement_split(lines, *, cap) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """The market-procurement declarations a basket is lodged as, each worth at most `cap`: its lines in their order,
+    a line that does not fit in what is left of a declaration split by whole units. Each declaration is its (line
+    index, units). A unit worth more than the cap fits in none: such goods leave under general trade."""
+    parts, part, room = [], [], cap
+    for index, line in enumerate(lines):
+        if line.unit_price > cap:
+            raise DomainError(
+                f"A unit of line {index + 1} is worth {line.unit_price}, more than a market-procurement declaration "
+                f"holds ({cap}): export it under general trade.",
+                code="over_declaration_cap",
+                attr=f"lines.{index}",
+            )
+        left = line.quantity
+        while left:
+            fit = min(left, int(room // line.unit_price)) if line.unit_price else left
+            if not fit:
+                parts.append(tuple(part))
+                part, room = [], cap
+                continue
+            part.append((index, fit))
+            left -= fit
+            room -= fit * line.unit_price
+    return (*parts, tuple(part)) if part else tuple(parts)
 
 
 # --- the parameters of each rule family, declared once ---------------------------------------------------

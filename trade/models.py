@@ -157,6 +157,9 @@ class Quote(models.Model):
     export_regime = models.CharField(max_length=20, choices=ExportRegime.choices, blank=True)
     export_refund = money_field(null=True, blank=True, help_text="Empty where it cannot be told in this currency.")
     export_declarations = models.PositiveIntegerField(null=True, blank=True)
+    export_parts = models.JSONField(
+        default=list, blank=True, help_text="Market procurement: [[{position, quantity}]], each declaration's units."
+    )
     export_explanation = models.TextField(blank=True)
     conversions = models.JSONField(
         default=list,

@@ -362,6 +362,10 @@ def quote_create(
             export_regime=export.regime if export else "",
             export_refund=Money(export.refund, origin_hub.currency) if export else None,
             export_declarations=export.declarations if export else None,
+            export_parts=[
+                [{"position": index, "quantity": units} for index, units in part]
+                for part in (export.parts if export else ())
+            ],
             export_explanation=export.explanation if export else export_unknown,
             conversions=convert.records,
             expires_at=now + timedelta(minutes=settings.QUOTE_VALIDITY_MINUTES),

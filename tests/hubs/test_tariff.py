@@ -5,6 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hubs.kernel.errors import DomainError
 from hubs.selectors import rule_set_in_force
@@ -19,7 +21,7 @@ from hubs.tariff import (
     assess,
     assess_export,
     export_vat_refund,
-    market_procurement_declarations,
+    market_procurement_split,
 )
 from tests.factories import HubFactory
 
@@ -296,18 +298,25 @@ def test_example_8_a_usd_180000_yiwu_shipment_needs_two_market_procurement_decla
     cap = yiw_rule_set.market_procurement_cap
     assert (cap, yiw_rule_set.market_procurement_cap_currency) == (D("150000"), "USD")
 
-    # when a USD 180,000 shipment is declared, then it needs 2 declarations; at the cap, one is enough
-    assert market_procurement_declarations(D("180000"), cap=cap) == 2
-    assert market_procurement_declarations(D("150000"), cap=cap) == 1
+    # when a USD 180,000 shipment (1,000 toys at USD 180) is declared, then it needs 2 declarations; at the cap,
+    # one is enough
+    assert market_procurement_split([item("950300", "180", 1000)], cap=cap) == (((0, 833),), ((0, 167),))
+    assert market_procurement_split([item("950300", "150", 1000)], cap=cap) == (((0, 1000),),)
 
     # and through the export assessment, in CNY at USD 1 = CNY 7.1 (the caller converts basket and cap):
     # VAT exempt, no refund, 2 declarations
-    shipment = basket(item("950300", str(D("180000") * D("7.1"))))
+    shipment = basket(item("950300", str(D("180") * D("7.1")), 1000))
     rules = replace(
         yiw_rule_set.as_rules(), market_procurement_cap=cap * D("7.1"), market_procurement_cap_currency="CNY"
     )
     export = assess_export(shipment, rules, regime=ExportRegime.MARKET_PROCUREMENT)
     assert (export.regime, export.refund, export.declarations) == (ExportRegime.MARKET_PROCUREMENT, D("0"), 2)
+    assert export.parts == (((0, 833),), ((0, 167),))
+
+    # a single unit worth more than a declaration holds cannot be market procurement
+    with pytest.raises(DomainError) as refusal:
+        market_procurement_split([item("950300", "150000.01")], cap=cap)
+    assert (refusal.value.code, refusal.value.attr) == ("over_declaration_cap", "lines.0")
 
     # a basket in another currency than the rules' is refused: converting is the caller's work
     with pytest.raises(DomainError) as refusal:
@@ -493,3 +502,28 @@ def test_freight_and_insurance_are_split_over_the_lines_by_value_and_the_shares_
     assert tax_of(assessment.lines[0], TaxKind.VAT).base == D("101.67")
     assert assessment.goods == D("600.00")
     assert assessment.total == assessment.goods + D("10.01") + assessment.duties_and_taxes
+
+
+@given(
+    st.lists(
+        st.tuples(st.decimals("0", "150000", places=2), st.integers(1, 5000)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_market_procurement_split_declares_every_unit_once_and_no_declaration_over_the_cap(lines):
+    cap = D("150000")
+    basket_lines = [item("950300", str(price), quantity) for price, quantity in lines]
+    parts = market_procurement_split(basket_lines, cap=cap)
+    declared = [0] * len(lines)
+    for part in parts:
+        assert part, "an empty declaration"
+        assert sum(basket_lines[index].unit_price * units for index, units in part) <= cap
+        for index, units in part:
+            declared[index] += units
+    assert declared == [quantity for _, quantity in lines]
+    # only whole units stop a declaration short: none could take the next declaration's first units
+    for part, following in zip(parts, parts[1:], strict=False):
+        index, _ = following[0]
+        room = cap - sum(basket_lines[i].unit_price * units for i, units in part)
+        assert basket_lines[index].unit_price > room

@@ -752,20 +752,21 @@ def test_example_8_a_usd_180000_market_procurement_shipment_needs_two_declaratio
 
     response = quote(
         session_client(yiw.seller_admin),
-        [adhoc("950300", "180000.00", "USD")],
+        [adhoc("950300", "180.00", "USD", quantity=1000)],  # a USD 180,000 shipment of toys
         origin="YIW",
         destination="LOS",
         consumer="",
         export_regime="market_procurement",
     )
 
-    # USD 180,000 is CNY 1,276,363.64 and the USD 150,000 cap CNY 1,063,636.36 (EUR→CNY 7.8, EUR→USD 1.1)
+    # USD 180 is CNY 1,276.36, so the toys are CNY 1,276,360.00, and the USD 150,000 cap CNY 1,063,636.36 (EUR→CNY
+    # 7.8, EUR→USD 1.1): 833 toys in the first declaration, 167 in the second
     assert response.status_code == 201, response.json()
     assert response.json()["export"] == {
         "regime": "market_procurement",
         "refund": cny("0.00"),
         "declarations": 2,
-        "explanation": "VAT exempt, no refund; 1276363.64 in declarations of at most 1063636.36: 2",
+        "explanation": "VAT exempt, no refund; 1276360.00 in declarations of at most 1063636.36: 2",
     }
     assert response.json()["totals"]["goods"] == {"amount": "180000.00", "currency": "USD"}
 
