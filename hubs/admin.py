@@ -363,7 +363,7 @@ class WebhookEndpointAdmin(ReadOnly, TenantAdmin):
     list_select_related = ["company"]
     fields = ["public_id", "company", "url", "description", "event_types", "active", "created_at", "created_by"]
     readonly_fields = fields
-    actions = ["send_test", "rotate_secret"]
+    actions = ["send_test", "rotate_secret", "rotate_leaked_secret"]
     service_arg = "endpoint"
 
     def has_send_test_permission(self, request):
@@ -375,12 +375,13 @@ class WebhookEndpointAdmin(ReadOnly, TenantAdmin):
     @admin.action(
         description="Rotate the secrets of the selected endpoints (shown once)", permissions=["rotate_secret"]
     )
-    def rotate_secret(self, request, queryset):
+    def rotate_secret(self, request, queryset, leaked=False):
         rotated = self.run_service(
             request,
             webhook_endpoint_secret_rotate,
             queryset.filter(active=True),
             ("{count} secret rotated.", "{count} secrets rotated."),
+            leaked=leaked,
         )
         if not rotated:
             return None
@@ -391,6 +392,13 @@ class WebhookEndpointAdmin(ReadOnly, TenantAdmin):
             "endpoints": rotated,
         }
         return TemplateResponse(request, "admin/hubs/webhookendpoint/secrets_rotated.html", context)
+
+    @admin.action(
+        description="Rotate the leaked secrets of the selected endpoints: the old ones stop signing at once",
+        permissions=["rotate_secret"],
+    )
+    def rotate_leaked_secret(self, request, queryset):
+        return self.rotate_secret(request, queryset, leaked=True)
 
     @admin.action(description="Send a test event to the selected endpoints", permissions=["send_test"])
     def send_test(self, request, queryset):

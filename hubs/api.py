@@ -233,6 +233,12 @@ class WebhookEndpointSecretSerializer(WebhookEndpointCreatedSerializer):
 
 class RotateSecretSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+    leaked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The current secret leaked: it stops signing at once, with no grace (`previous_secret_expires_at` "
+        "is null).",
+    )
 
 
 class WebhookEndpointInputSerializer(serializers.Serializer):

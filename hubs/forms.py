@@ -97,3 +97,9 @@ class DeactivateForm(forms.Form):
 
 class RotateSecretForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500, help_text="Why, for the endpoint's history; optional.")
+    leaked = forms.BooleanField(
+        required=False,
+        label="The current secret leaked",
+        help_text="It stops signing at once, with no grace period: your partner refuses events until it has the new "
+        "secret (they are retried meanwhile).",
+    )

@@ -573,6 +573,10 @@ WEBHOOK_ENDPOINT_SECRET_ROTATED = verb(
     "webhook_endpoint.secret_rotated",
     "Webhook endpoint's secret rotated by {actor}: the previous one signs too until {previous_secret_expires_at}",
 )
+WEBHOOK_ENDPOINT_SECRET_LEAKED = verb(
+    "webhook_endpoint.secret_leaked",
+    "Webhook endpoint's secret rotated by {actor} after a leak: the previous ones sign nothing from now on",
+)
 transition_verbs("webhook_endpoint", {"deactivated": "Webhook endpoint deactivated by {actor}"})
 transition_verbs(
     "webhook_delivery",

@@ -41,6 +41,7 @@ from hubs.models import (
     OFFICER_ROLES,
     WEBHOOK_DELIVERY_RETRIED,
     WEBHOOK_ENDPOINT_ADDED,
+    WEBHOOK_ENDPOINT_SECRET_LEAKED,
     WEBHOOK_ENDPOINT_SECRET_ROTATED,
     AuditEvent,
     Company,
@@ -172,11 +173,15 @@ def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def webhook_endpoint_secret_rotate(*, actor, endpoint: WebhookEndpoint, reason: str = "") -> WebhookEndpoint:
+def webhook_endpoint_secret_rotate(
+    *, actor, endpoint: WebhookEndpoint, reason: str = "", leaked: bool = False
+) -> WebhookEndpoint:
     """Draw an endpoint a new secret, as its company's seller admin or an officer of its home hub (a secret leaked,
     a partner's staff changed): shown once, as the first was, to give to the partner. Events are signed with the new
     secret and, for `PARTNER_WEBHOOKS_SECRET_GRACE_HOURS`, with the previous one too (one `v1` each), so that the
-    partner checks them with either while it switches; a secret rotated away before keeps its own end."""
+    partner checks them with either while it switches; a secret rotated away before keeps its own end. A `leaked`
+    secret gets no grace: from now on the new secret alone signs, earlier ones still in their grace included (the
+    partner refuses events until it has the new one; they are retried meanwhile)."""
     _require_admin_or_officer(actor, endpoint.company)
     with transaction.atomic():
         rows = WebhookEndpoint.objects.select_for_update(no_key=True, of=("self",))
@@ -184,13 +189,18 @@ def webhook_endpoint_secret_rotate(*, actor, endpoint: WebhookEndpoint, reason: 
         if not endpoint.active:
             raise DomainError(f"{endpoint.public_id} is deactivated: it is sent nothing.", code="endpoint_inactive")
         now = timezone.now()
-        expires_at = now + timedelta(hours=settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS)
-        previous = {"secret": endpoint.secret, "expires_at": expires_at.isoformat()}
-        endpoint.previous_secrets = [previous, *endpoint.previous_secrets_in_force(now)]
+        if leaked:
+            endpoint.previous_secrets = []
+            verb, data = WEBHOOK_ENDPOINT_SECRET_LEAKED, {}
+        else:
+            expires_at = now + timedelta(hours=settings.PARTNER_WEBHOOKS_SECRET_GRACE_HOURS)
+            previous = {"secret": endpoint.secret, "expires_at": expires_at.isoformat()}
+            endpoint.previous_secrets = [previous, *endpoint.previous_secrets_in_force(now)]
+            verb = WEBHOOK_ENDPOINT_SECRET_ROTATED
+            data = {"previous_secret_expires_at": expires_at.isoformat(timespec="seconds")}
         endpoint.secret = _new_secret()
         endpoint.save(update_fields=["secret", "previous_secrets"])
-        data = {"previous_secret_expires_at": expires_at.isoformat(timespec="seconds")}
-        audit_event_record(actor=actor, verb=WEBHOOK_ENDPOINT_SECRET_ROTATED, target=endpoint, reason=reason, data=data)
+        audit_event_record(actor=actor, verb=verb, target=endpoint, reason=reason, data=data)
     return endpoint
 
 

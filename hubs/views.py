@@ -121,11 +121,11 @@ def integrator_new(request):
 
 def confirmed_action(request, form_class, action, *, done, then, template, context):
     """A step that cannot be undone: GET asks to confirm (with a reason, `form_class`), POST runs
-    `action(reason)`, says `done` or the refusal, and redirects to `then`."""
+    `action(**the form's fields)`, says `done` or the refusal, and redirects to `then`."""
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            action(form.cleaned_data["reason"])
+            action(**form.cleaned_data)
         except (DomainError, PermissionDenied) as error:
             messages.error(request, getattr(error, "detail", None) or str(error))
         else:
@@ -311,12 +311,12 @@ def webhook_delivery_send_again(request, public_id):
 @login_required
 def webhook_endpoint_rotate_secret_page(request, public_id):
     """Asks to confirm (GET), then draws the endpoint a new secret (POST), shown once on the endpoint's page; the
-    previous one signs events too for the grace period."""
+    previous one signs events too for the grace period, unless it leaked."""
     actor = actor_for_request(request)
     endpoint = get_object_or_404(webhook_endpoints_managed_by(actor), public_id=public_id)
 
-    def rotate(reason):
-        rotated = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint, reason=reason)
+    def rotate(reason, leaked):
+        rotated = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint, reason=reason, leaked=leaked)
         request.session[ADDED_ENDPOINT] = {"id": rotated.public_id, "secret": rotated.secret, "rotated": True}
 
     return confirmed_action(

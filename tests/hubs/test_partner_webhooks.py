@@ -410,6 +410,54 @@ def test_a_second_rotation_keeps_the_first_old_secret_until_its_own_end(hkg, end
         verify([secret], request.headers[SIGNATURE_HEADER], request.body)
 
 
+def test_a_leaked_secret_stops_signing_at_once_and_so_do_those_still_in_their_grace(
+    hkg,  # noqa: F811 (fixture)
+    endpoint,
+    place,
+    partner,
+):
+    # Given an endpoint rotated once (its first secret in its grace), whose current secret then leaks
+    actor = actor_for(hkg.seller_admin.user)
+    first = endpoint.secret
+    leaked = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint).secret
+    rotated = webhook_endpoint_secret_rotate(actor=actor, endpoint=endpoint, reason="Pasted in a chat", leaked=True)
+
+    # When an event is sent, then the new secret alone signs it: neither older one verifies it
+    assert rotated.previous_secrets == []
+    assert rotated.previous_secret_expires_at is None
+    send(deliveries_of(place()).get())
+    (request,) = partner.received
+    assert len(signatures(request)) == 1
+    verify([rotated.secret], request.headers[SIGNATURE_HEADER], request.body)
+    for old in (first, leaked):
+        with pytest.raises(DomainError):
+            verify([old], request.headers[SIGNATURE_HEADER], request.body)
+    event = AuditEvent.objects.get(verb="webhook_endpoint.secret_leaked")
+    assert (event.actor, event.reason) == (hkg.seller_admin.user, "Pasted in a chat")
+
+
+def test_the_portal_console_and_api_rotate_a_leaked_secret(hkg, endpoint):  # noqa: F811
+    url = f"/webhooks/{endpoint.public_id}/rotate-secret/"
+    session_client(hkg.seller_admin).post(url, {"reason": "Leak", "leaked": "on"})
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).signing_secrets() == [
+        WebhookEndpoint.objects.get(pk=endpoint.pk).secret
+    ]
+
+    webhook_endpoint_secret_rotate(actor=actor_for(hkg.seller_admin.user), endpoint=endpoint)  # one in its grace
+    form = {"action": "rotate_leaked_secret", "_selected_action": [endpoint.pk], "index": 0}
+    response = session_client(hkg.officer).post("/admin/hubs/webhookendpoint/", form)
+    rotated = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert rotated.secret in response.content.decode()
+    assert rotated.signing_secrets() == [rotated.secret]
+
+    webhook_endpoint_secret_rotate(actor=actor_for(hkg.seller_admin.user), endpoint=endpoint)
+    api = f"/api/v1/webhook-endpoints/{endpoint.public_id}/rotate-secret/"
+    answer = session_client(hkg.seller_admin).post(api, {"leaked": True}, format="json").json()
+    assert answer["previous_secret_expires_at"] is None
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).signing_secrets() == [answer["secret"]]
+    assert AuditEvent.objects.filter(verb="webhook_endpoint.secret_leaked").count() == 3
+
+
 def test_the_portal_rotates_a_secret_and_shows_the_new_one_once(hkg, mys, endpoint):  # noqa: F811
     # Given the endpoint's page, which offers to rotate its secret, and asks to confirm
     client = session_client(hkg.seller_admin)
