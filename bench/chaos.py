@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Chaos: `simulate --orders N` through real Celery worker processes while one of them is SIGKILLed every few
 seconds and started again. Beat's sweepers are sent every few seconds too (what a killed worker held is lost:
-the sweepers find it). Afterwards every order must be final, `reconcile` clean, and no effect done twice: one
-carrier booking per consignment, one rail transfer per settled tranche, one ledger transaction per key, one
-pre-arrival message per order, applied.
+the sweepers find it). Every demo company's partner endpoint, a receiver in this process, wants the orders' ends.
+Afterwards every order must be final, `reconcile` clean, and no effect done twice: one carrier booking per
+consignment, one rail transfer per settled tranche, one ledger transaction per key, one pre-arrival message per
+order, applied, and one webhook event per endpoint and order move, delivered (a partner may receive an event again
+after a kill, with its id: at least once, as the platform promises).
 
     .venv/bin/python bench/chaos.py                 # 1,000 orders, 2 workers, a kill every 4 s (what CI runs)
     .venv/bin/python bench/chaos.py --orders 200    # a shorter run
@@ -13,6 +15,7 @@ PostgreSQL (DATABASE_URL's server, else 127.0.0.1:5432) in a throwaway database,
 """
 
 import argparse
+import json
 import os
 import random
 import secrets
@@ -23,7 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +39,8 @@ from bench.api import Database, answers  # noqa: E402 (the same throwaway databa
 REDIS_DEFAULT = "redis://127.0.0.1:6379/12"
 SWEEP_EVERY = 10  # seconds between two rounds of beat's sweepers
 SWEEP_AFTER = 20  # seconds a state waits for its reaction before the sweepers send it again (production: 120)
+# The order moves the partner endpoints want: its ends, one per order (they come all through the run).
+WEBHOOK_EVENTS = ["order.delivered", "order.cancelled", "order.refunded"]
 
 
 def parse_args():
@@ -89,6 +96,7 @@ class Workers:
     def chaos(self, every):
         from customs.tasks import hub_messages_sweep_task
         from ewtp.lifecycle import journey_sweep_task
+        from hubs.tasks import webhook_deliveries_sweep_task
         from logistics.tasks import departures_close_due_task
         from payments.tasks import payments_sweep_task, tranches_due_task
 
@@ -98,6 +106,7 @@ class Workers:
             tranches_due_task,
             departures_close_due_task,
             hub_messages_sweep_task,
+            webhook_deliveries_sweep_task,
         ]
         next_kill, next_sweep = time.monotonic() + every, 0.0
         while not self.stopping.wait(1):
@@ -130,11 +139,47 @@ class Workers:
                 process.kill()
 
 
-def effects_once():
+class Partner(ThreadingHTTPServer):
+    """The partners' receiver, on 127.0.0.1: answers 200 to every event and counts the ids it received."""
+
+    def __init__(self):
+        self.received, self.lock = Counter(), threading.Lock()
+        partner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with partner.lock:
+                    partner.received[event["id"]] += 1
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def subscribe_demo_companies(self):
+        """Each demo company's seller admin adds an endpoint here, for `WEBHOOK_EVENTS`."""
+        from hubs.models import Membership, Role
+        from hubs.partner_webhooks import webhook_endpoint_add
+        from hubs.scoping import actor_for
+
+        admins = Membership.objects.filter(role=Role.SELLER_ADMIN).select_related("user", "company")
+        for admin in {membership.company_id: membership for membership in admins}.values():
+            url = f"http://127.0.0.1:{self.server_port}/{admin.company_id}"
+            webhook_endpoint_add(
+                actor=actor_for(admin.user), company=admin.company, url=url, event_types=WEBHOOK_EVENTS
+            )
+
+
+def effects_once(partner):
     """What was done twice, or is left undone: [] when every effect happened once."""
     from django.db.models import Count
 
     from customs.models import HubMessage, HubMessageStatus
+    from hubs.models import WebhookDelivery, WebhookDeliveryStatus
     from logistics.models import Consignment, SimulatedCarrierBooking
     from payments.models import LedgerTransaction, SimulatedRailTransfer, Tranche, TrancheStatus
 
@@ -153,6 +198,15 @@ def effects_once():
     doubled = LedgerTransaction.objects.values("key").annotate(n=Count("pk")).filter(n__gt=1).count()
     if doubled:
         found.append(f"{doubled} ledger keys posted more than once")
+    events = WebhookDelivery.objects.values("endpoint", "event").annotate(n=Count("pk")).filter(n__gt=1).count()
+    if events:
+        found.append(f"{events} order moves written out to an endpoint more than once")
+    undelivered = WebhookDelivery.objects.exclude(status=WebhookDeliveryStatus.DELIVERED).count()
+    if undelivered:
+        found.append(f"{undelivered} webhook deliveries not delivered")
+    delivered = set(WebhookDelivery.objects.values_list("public_id", flat=True))
+    if missed := len(delivered - set(partner.received)):
+        found.append(f"{missed} webhook events marked delivered that the partner never received")
     return found
 
 
@@ -195,9 +249,12 @@ def main():
         from customs.exchange import UNDELIVERED
         from customs.models import HubMessage
         from ewtp.simulation import Simulation
+        from hubs.models import WebhookDelivery, WebhookDeliveryStatus
         from payments.models import Tranche, TrancheStatus
         from payments.reconciliation import reconcile
 
+        partner = Partner()
+        partner.subscribe_demo_companies()
         chaos = threading.Thread(target=workers.chaos, args=(args.kill_every,), daemon=True)
         chaos.start()
         began = time.monotonic()
@@ -208,28 +265,34 @@ def main():
             due = Q(status=TrancheStatus.SCHEDULED, send_on__lte=timezone.now().date())
             return Tranche.objects.filter(due | Q(status=TrancheStatus.SENDING)).count()
 
-        # the payouts due today and the hub messages, delivered through the kills too (the sweeps go on)
-        deadline = time.monotonic() + 180
-        while (unsettled() or HubMessage.objects.filter(status__in=UNDELIVERED).exists()) and (
-            time.monotonic() < deadline
-        ):
+        def undelivered():  # the payouts due today, the hub messages and the webhooks
+            pending = WebhookDelivery.objects.filter(status=WebhookDeliveryStatus.PENDING).exists()
+            return unsettled() or pending or HubMessage.objects.filter(status__in=UNDELIVERED).exists()
+
+        simulated = time.monotonic() - began
+        deadline = time.monotonic() + 180  # delivered through the kills too (the sweeps go on)
+        while undelivered() and time.monotonic() < deadline:
             time.sleep(2)
         seconds = time.monotonic() - began
         workers.stop()
 
         final = simulation.final()
         differences = reconcile()
-        twice = effects_once()
+        twice = effects_once(partner)
         kind = "PostgreSQL + Redis" if "REDIS_URL" in env else "SQLite + file-system broker"
         print(
             f"\nChaos: {kind}; {args.orders} orders, {args.workers} workers, {workers.kills} SIGKILLs "
             f"(one every {args.kill_every:g} s), {summary.rounds} rounds in {seconds:.0f} s "
-            f"({args.orders / seconds:.1f} orders/s)"
+            f"({args.orders / seconds:.1f} orders/s; the last payouts, hub messages and webhooks delivered "
+            f"{seconds - simulated:.0f} s after the last order was final)"
         )
         print(f"orders final: {final} of {args.orders} ({100 * final / args.orders:.0f}%)")
         print(f"reconcile: {'clean' if not differences else f'{len(differences)} differences'}")
         print(f"effects done twice or left undone: {twice or 'none'}")
         print(f"tranches due and not settled: {unsettled()}")
+        again = sum(count - 1 for count in partner.received.values())
+        print(f"webhook events: {len(partner.received)} received, {again} of them again after a kill (same id)")
+        partner.shutdown()
         ok = final == args.orders and not differences and not twice and not unsettled()
         if not ok:
             print(workers.log.read_text()[-5000:])

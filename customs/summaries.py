@@ -1,8 +1,8 @@
 """CBEC direct-mail exports declared in summary (GACC Ann. 2018 No. 194): each 9610 export is released by its own
 list, its declaration; once the month is over at the hub, the hub receives one summary declaration per seller,
 destination country and currency that adds the month's released lists up per HS code (message 701), and accepts or
-rejects it (792). An export is in one summary only: a summary takes its exports under their rows' guard, so that two
-runs at once file it once."""
+rejects it (792). An export is in one summary only: a summary takes only exports no summary has taken, and is not
+filed when another run took one first, so that two runs at once file each export once."""
 
 from collections import defaultdict
 from datetime import date, datetime

@@ -32,7 +32,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from hubs.kernel.audit import SENTENCES, audit_event_record
-from hubs.kernel.background import enqueue_on_commit
+from hubs.kernel.background import enqueue_on_commit, swept_before
 from hubs.kernel.errors import DomainError
 from hubs.kernel.ids import new_public_id
 from hubs.kernel.signatures import sign
@@ -57,7 +57,6 @@ SIGNATURE_HEADER = "EHub-Signature"
 EVENT_ID_HEADER = "EHub-Event-Id"
 TEST_EVENT = "webhook.test"
 # A delivery a worker has been sending this long (past the task's time limit: its worker died) is sent again.
-STUCK_SENDING_AFTER = timedelta(minutes=2)
 MAX_BACK_OFF = timedelta(hours=1)
 
 
@@ -295,7 +294,7 @@ def webhook_deliveries_due(now: datetime | None = None) -> QuerySet:
     """The pending deliveries whose next attempt is due and that no live worker is sending (`_is_due`)."""
     now = now or timezone.now()
     return WebhookDelivery.objects.filter(
-        Q(sending_since__isnull=True) | Q(sending_since__lt=now - STUCK_SENDING_AFTER),
+        Q(sending_since__isnull=True) | Q(sending_since__lt=swept_before(now)),
         status=WebhookDeliveryStatus.PENDING,
         next_attempt_at__lte=now,
     )
@@ -308,7 +307,7 @@ def _is_due(delivery: WebhookDelivery, now: datetime) -> bool:
 
 def _is_claimed(delivery: WebhookDelivery, now: datetime) -> bool:
     """Whether a live worker is sending it (its claim has not lapsed)."""
-    return delivery.sending_since is not None and delivery.sending_since >= now - STUCK_SENDING_AFTER
+    return delivery.sending_since is not None and delivery.sending_since >= swept_before(now)
 
 
 def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -317,7 +316,7 @@ def webhook_delivery_send(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
     The attempt is claimed in a transaction of its own before the POST, so that the database is not held while
     the partner answers and a second run of the task finds it taken; a worker that dies mid-POST leaves the
-    claim to lapse (`STUCK_SENDING_AFTER`) and the sweeper sends the same event again."""
+    claim to lapse (`SWEEP_AFTER_SECONDS`) and the sweeper sends the same event again."""
     with transaction.atomic():
         delivery, now = _locked(delivery), timezone.now()
         if not _is_due(delivery, now):

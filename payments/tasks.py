@@ -49,10 +49,6 @@ def tranche_send_task(tranche_pk):
     tranche_send(tranche=Tranche.objects.get(pk=tranche_pk))
 
 
-# A tranche left sending this long (its worker died, the rail did not answer) is sent again, with the same key.
-STUCK_SENDING_AFTER = timedelta(minutes=2)
-
-
 def _retry_after(attempts: int) -> timedelta:
     """How long a refused tranche waits before it is sent again: doubling from a minute, an hour at most."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
@@ -72,7 +68,8 @@ def tranches_due_task():
             if tranche.sending_since is None or now - tranche.sending_since >= _retry_after(tranche.attempts)
         ],
     )
-    stuck = Tranche.objects.filter(status=TrancheStatus.SENDING, sending_since__lt=now - STUCK_SENDING_AFTER)
+    # left sending (its worker died, the rail did not answer): sent again, with the same key
+    stuck = Tranche.objects.filter(status=TrancheStatus.SENDING, sending_since__lt=swept_before(now))
     resend(tranche_send_task, stuck.values_list("pk", flat=True))
 
 

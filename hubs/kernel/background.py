@@ -28,9 +28,10 @@ def enqueue_on_commit(task, *args) -> None:
     transaction.on_commit(send)
 
 
-def swept_before() -> datetime:
-    """A state older than this has had its reaction's chance: what it still asks for, a sweeper sends again."""
-    return timezone.now() - timedelta(seconds=settings.SWEEP_AFTER_SECONDS)
+def swept_before(now: datetime | None = None) -> datetime:
+    """A state older than this has had its reaction's chance: what it still asks for, a sweeper sends again (a send
+    claimed before it, its worker taken as dead)."""
+    return (now or timezone.now()) - timedelta(seconds=settings.SWEEP_AFTER_SECONDS)
 
 
 def resend(task, pks) -> int:

@@ -18,13 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ewtp.celery import app
+from hubs.kernel.background import swept_before
 from hubs.kernel.errors import DomainError
 from hubs.kernel.signatures import verify
 from hubs.models import AuditEvent, Company, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from hubs.partner_webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
-    STUCK_SENDING_AFTER,
     webhook_deliveries_due,
     webhook_delivery_retry,
     webhook_delivery_send,
@@ -334,7 +334,7 @@ def test_the_sweeper_sends_a_delivery_whose_message_was_lost(endpoint, place, pa
 def test_the_sweeper_sends_again_what_a_dead_worker_left_sending(endpoint, place, partner, eager):
     # Given a delivery whose worker died mid-POST: claimed long ago, its attempt without an outcome
     delivery = deliveries_of(place()).get()
-    long_ago = timezone.now() - STUCK_SENDING_AFTER - timedelta(seconds=1)
+    long_ago = swept_before() - timedelta(seconds=1)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(sending_since=long_ago, attempt_count=1)
     WebhookAttempt.objects.create(delivery=delivery, number=1, started_at=long_ago)
 
