@@ -7,6 +7,7 @@ hub-to-hub messages and the hub-pair keys they are signed with (never their secr
 import mimetypes
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -17,7 +18,7 @@ from django.utils.html import format_html
 
 from customs.documents import Kind, document_download
 from customs.exchange import hub_key_retire, hub_key_rotate
-from customs.forms import DecisionForm, RerouteForm
+from customs.forms import DecisionForm, RejectForm, RerouteForm
 from customs.models import OPEN_STATUSES, Declaration, HubKey, HubMessage, RefundClaim, RiskRule, SummaryDeclaration
 from customs.selectors import in_review_order, queue_figures, with_exports
 from customs.services import declaration_decide, declaration_reroute, refund_claim_decide, risk_rule_save
@@ -297,16 +298,29 @@ class SummaryDeclarationAdmin(ReadOnly, TenantAdmin):
             reason="Accepted in the console.",
         )
 
-    @admin.action(description="Reject the selected summaries", permissions=["decide"])
+    @admin.action(description="Reject the selected summaries, saying why…", permissions=["decide"])
     def reject(self, request, queryset):
-        self.run_service(
-            request,
-            summary_decide,
-            queryset,
-            ("{count} summary rejected.", "{count} summaries rejected."),
-            accept=False,
-            reason="Rejected in the console.",
-        )
+        """Asks why first (the seller reads it), then rejects; their exports are declared again at the next run."""
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self.run_service(
+                request,
+                summary_decide,
+                queryset,
+                ("{count} summary rejected.", "{count} summaries rejected."),
+                accept=False,
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject summary declarations",
+            "opts": self.model._meta,
+            "summaries": queryset,
+            "form": form,
+            "selected": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/customs/summarydeclaration/reject.html", context)
 
 
 @admin.register(HubMessage)

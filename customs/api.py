@@ -125,7 +125,7 @@ class SummaryLineSerializer(serializers.Serializer):
     hs_code = serializers.CharField()
     description = serializers.CharField()
     quantity = serializers.IntegerField()
-    value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    value = serializers.DecimalField(max_digits=None, decimal_places=2, coerce_to_string=True)
     orders = serializers.IntegerField(help_text="How many of its exports carry the code.")
 
 

@@ -38,6 +38,10 @@ class RerouteForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}), help_text="The seller reads it.")
+
+
 class RefundFilingForm(forms.Form):
     taxpayer = forms.ChoiceField(choices=Taxpayer.choices, initial=Taxpayer.TRADING)
     uncredited_input_vat = forms.DecimalField(

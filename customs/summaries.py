@@ -4,6 +4,7 @@ destination country and currency that adds the month's released lists up per HS 
 rejects it (792). An export is in one summary only: a summary takes only exports no summary has taken, and is not
 filed when another run took one first, so that two runs at once file each export once."""
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +29,9 @@ from hubs.kernel.errors import DomainError
 from hubs.kernel.transitions import transition
 from hubs.models import OFFICER_ROLES, Hub
 from hubs.scoping import require_role
+from hubs.selectors import hub_today
+
+logger = logging.getLogger(__name__)
 
 # The export procedures declared in summary after their month.
 SUMMARISED_PROCEDURES = [Procedure.CBEC_DIRECT]
@@ -40,7 +44,7 @@ class _TakenMeanwhile(Exception):
 
 
 def _month_of(moment: datetime, hub: Hub) -> date:
-    return timezone.localdate(moment, timezone=ZoneInfo(hub.timezone)).replace(day=1)
+    return hub_today(hub, moment).replace(day=1)
 
 
 def summaries_due(hub: Hub, now: datetime | None = None) -> QuerySet[Declaration]:
@@ -72,6 +76,10 @@ def summaries_file(*, now: datetime | None = None) -> list[SummaryDeclaration]:
                 filed.append(_summary_file(hub, company_id, month, country, currency, exports))
             except _TakenMeanwhile:
                 continue
+            except Exception:  # the other groups are filed all the same; this one is tried again at the next run
+                logger.exception(
+                    "Summary of %s exports at %s for %s in %s not filed", len(exports), hub, company_id, month
+                )
     return filed
 
 
@@ -115,8 +123,11 @@ def _summary_file(hub, company_id, month, country, currency, exports) -> Summary
 
 
 def summary_decide(*, actor, summary: SummaryDeclaration, accept: bool, reason: str = "") -> SummaryDeclaration:
-    """An officer of the summary's hub accepts or rejects it, with a reason the seller sees."""
+    """An officer of the summary's hub accepts it, or rejects it saying why (the seller reads it on the summary's
+    page). A rejected summary lets its exports go: the next run declares them again, in a summary of their own."""
     require_role(actor, summary.hub, *OFFICER_ROLES)
+    if not accept and not reason.strip():
+        raise DomainError("Say why the summary is rejected: the seller reads it.", code="required", attr="reason")
     with transaction.atomic():
         summary = SummaryDeclaration.objects.select_for_update(no_key=True).get(pk=summary.pk)
         to = SummaryStatus.ACCEPTED if accept else SummaryStatus.REJECTED
@@ -126,4 +137,6 @@ def summary_decide(*, actor, summary: SummaryDeclaration, accept: bool, reason: 
                 code="invalid_transition",
             )
         SummaryDeclaration.objects.filter(pk=summary.pk).update(decided_at=timezone.now())
+        if not accept:
+            Declaration.objects.filter(summary=summary).update(summary=None)
         return transition(summary, to, actor=actor, reason=reason)

@@ -26,11 +26,13 @@ PAGE_SIZE = 25
 
 @login_required
 def declarations(request):
+    actor = actor_for_request(request)
     held_first = Case(When(status=DeclarationStatus.HELD, then=Value(0)), default=Value(1), output_field=IntegerField())
-    rows = declarations_for(actor_for_request(request)).alias(held_first=held_first).order_by("held_first", "-filed_at")
-    summary = request.GET.get("summary", "")
-    if summary:
-        rows = rows.filter(summary__public_id=summary)
+    rows = declarations_for(actor).alias(held_first=held_first).order_by("held_first", "-filed_at")
+    summary = None
+    if "summary" in request.GET:  # the exports of one of the reader's summaries
+        summary = get_object_or_404(summary_declarations_for(actor), public_id=request.GET["summary"])
+        rows = rows.filter(summary=summary)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "customs/declarations.html", {"page": page, "summary": summary})
 

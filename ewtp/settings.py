@@ -314,8 +314,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A sweeper takes a step as lost once the state that asks for it is this old (its reaction had its chance in the
-# queue), and a send claimed this long ago (a webhook, a payout tranche) as its worker's death: longer than any call
-# out takes. The messages it sends again expire after as long, so that sweeps never grow a backlog.
+# queue), and a send claimed this long ago (a webhook, a payout tranche) as its worker's death: keep it above the
+# task time limit, or a slow live send may go twice (harmless: the rail takes the tranche's key once, a partner the
+# event's id). The messages it sends again expire after as long, so that sweeps never grow a backlog.
 SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
     # A worker's sign of life for /healthz.

@@ -56,7 +56,6 @@ from hubs.scoping import require_role
 SIGNATURE_HEADER = "EHub-Signature"
 EVENT_ID_HEADER = "EHub-Event-Id"
 TEST_EVENT = "webhook.test"
-# A delivery a worker has been sending this long (past the task's time limit: its worker died) is sent again.
 MAX_BACK_OFF = timedelta(hours=1)
 
 

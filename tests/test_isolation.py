@@ -32,6 +32,7 @@ from rest_framework.routers import Route
 
 from customs.exchange import hub_message_deliver
 from customs.models import (
+    SUMMARY_FILED,
     Declaration,
     Direction,
     HubMessage,
@@ -46,6 +47,7 @@ from ewtp.api import router
 from hubs.admin import TenantAdmin
 from hubs.consumers import consumer_hash
 from hubs.kernel.api import TenantViewSet
+from hubs.kernel.audit import audit_event_record
 from hubs.kernel.ids import PublicIdField
 from hubs.kernel.transitions import transition
 from hubs.models import (
@@ -269,6 +271,8 @@ def build_victim():
         value=Money("100.00", "CNY"),
     )
     Declaration.objects.filter(order=delivered, direction=Direction.EXPORT).update(summary=summary)
+    summary_data = {"summary": summary.public_id, "hub": "HKG", "count": 1, "month": f"{summary.month:%Y-%m}"}
+    audit_event_record(actor=None, verb=SUMMARY_FILED, target=summary, data=summary_data)  # its page's history
     escrow_release(order=delivered)
     payout_schedule(order=delivered)
     # Its parcel, in a consignment of a departure from Hong Kong to Hangzhou.

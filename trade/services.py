@@ -245,8 +245,9 @@ def _in_currency(priced, convert, currency, figure):
 
 
 def _export_side(priced, origin_rules, convert, export_regime):
-    """The seller's side at the origin hub, in the origin hub's currency: an estimate that never
-    refuses the quote; what it cannot tell (a missing rate) it says."""
+    """The seller's side at the origin hub, in the origin hub's currency: an estimate; what it cannot tell (a
+    missing rate) it says. It refuses the quote only for goods its export regime cannot take (a market-procurement
+    unit worth more than a declaration holds)."""
     currency = origin_rules.currency
     try:
         basket = Basket(currency=currency, lines=_in_currency(priced, convert, currency, "export.lines"))

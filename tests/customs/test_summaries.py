@@ -118,7 +118,13 @@ def test_the_hubs_officer_decides_and_the_seller_follows_it(exported, hgh, mys):
     assert summary.public_id in officer.get(changelist).content.decode()
     page = officer.get(f"{changelist}{summary.pk}/change/").content.decode()
     assert summary.lines[0]["hs_code"] in page
-    officer.post(changelist, {"action": "reject", "_selected_action": [summary.pk], "index": 0})
+    selected = {"action": "reject", "_selected_action": [summary.pk], "index": 0}
+    asked = officer.post(changelist, selected)  # asks why first
+    assert "The seller reads it" in asked.content.decode()
+    officer.post(changelist, {**selected, "apply": "Reject", "reason": ""})  # not without a reason
+    summary.refresh_from_db()
+    assert summary.status == SummaryStatus.FILED
+    officer.post(changelist, {**selected, "apply": "Reject", "reason": "Line 1's HS code is a heading, not a code"})
     summary.refresh_from_db()
     assert summary.status == SummaryStatus.REJECTED
     assert summary.decided_at is not None
@@ -128,18 +134,27 @@ def test_the_hubs_officer_decides_and_the_seller_follows_it(exported, hgh, mys):
     seller = session_client(hgh.seller_admin)
     assert summary.public_id in seller.get("/customs/summaries/").content.decode()
     detail = seller.get(f"/customs/summaries/{summary.public_id}/").content.decode()
-    assert "Rejected in the console" in detail
-    listed = seller.get(f"/customs/?summary={summary.public_id}").content.decode()
+    assert "a heading, not a code" in detail
+    assert session_client(mys.seller_admin).get(f"/customs/summaries/{summary.public_id}/").status_code == 404
+
+    # The rejected summary let its export go: the next run declares it again, in a summary the seller follows
+    assert not Declaration.objects.filter(summary=summary).exists()
+    [again] = summaries_file(now=datetime(2026, 12, 2, 1, tzinfo=SHANGHAI))
+    assert again.lines == summary.lines
+    listed = seller.get(f"/customs/?summary={again.public_id}").content.decode()
     assert exported.public_id in listed
     declaration_page = seller.get(f"/customs/{Declaration.objects.get(order=exported).public_id}/").content.decode()
-    assert summary.public_id in declaration_page
-    assert session_client(mys.seller_admin).get(f"/customs/summaries/{summary.public_id}/").status_code == 404
+    assert again.public_id in declaration_page
+    assert seller.get("/customs/?summary=a/b").status_code == 404
+    assert session_client(mys.seller_admin).get(f"/customs/?summary={again.public_id}").status_code == 404
 
     api = session_client(hgh.seller_admin)
     body = api.get(f"/api/v1/summary-declarations/{summary.public_id}/").json()
-    assert (body["status"], body["month"], body["exports"]) == ("rejected", "2026-11", 1)
-    assert body["value"] == {"amount": str(summary.value.amount), "currency": summary.value.currency.code}
-    declarations = api.get(f"/api/v1/declarations/?summary={summary.public_id}").json()["results"]
+    assert (body["status"], body["month"], body["exports"]) == ("rejected", "2026-11", 0)
+    body = api.get(f"/api/v1/summary-declarations/{again.public_id}/").json()
+    assert (body["status"], body["exports"]) == ("filed", 1)
+    assert body["value"] == {"amount": str(again.value.amount), "currency": again.value.currency.code}
+    declarations = api.get(f"/api/v1/declarations/?summary={again.public_id}").json()["results"]
     assert [row["order"] for row in declarations] == [exported.public_id]
-    assert declarations[0]["summary"] == summary.public_id
+    assert declarations[0]["summary"] == again.public_id
     assert Order.objects.count() == 1
