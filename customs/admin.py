@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from customs.documents import Kind, document_download
+from customs.documents import Kind, document_download, summary_download
 from customs.exchange import hub_key_retire, hub_key_rotate
 from customs.forms import DecisionForm, RejectForm, RerouteForm
 from customs.models import OPEN_STATUSES, Declaration, HubKey, HubMessage, RefundClaim, RiskRule, SummaryDeclaration
@@ -269,12 +269,26 @@ class SummaryDeclarationAdmin(ReadOnly, TenantAdmin):
         "decided_at",
         "exports",
         "lines_table",
+        "pdf",
     ]
     actions = ["accept", "reject"]
     service_arg = "summary"
 
     def get_queryset(self, request):
         return with_exports(super().get_queryset(request))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.pdf_view)
+        return [path("<int:object_id>/summary.pdf", view, name="customs_summarydeclaration_pdf"), *super().get_urls()]
+
+    def pdf_view(self, request, object_id: int):
+        """The summary declaration as a PDF labelled for its hub."""
+        return summary_download(get_object_or_404(self.get_queryset(request), pk=object_id))
+
+    @admin.display(description="PDF")
+    def pdf(self, summary):
+        url = reverse("admin:customs_summarydeclaration_pdf", args=[summary.pk])
+        return format_html('<a href="{}">The summary declaration</a>', url)
 
     @admin.display(description="Exports", ordering="exports")
     def exports(self, summary):

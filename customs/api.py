@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customs.documents import document_download
+from customs.documents import document_download, summary_download
 from customs.exchange import pre_arrival_receive
 from customs.models import Declaration, DeclarationDocument, RefundClaim, SummaryDeclaration, Taxpayer
 from customs.selectors import declarations_for, refund_claims_for, summary_declarations_for, with_exports
@@ -170,6 +170,12 @@ class SummaryDeclarationViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Ret
 
     def get_queryset(self):
         return with_exports(super().get_queryset())
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="summary-pdf")
+    def summary_pdf(self, request, *args, **kwargs):
+        """The summary declaration as a PDF, labelled in English and the language of its hub's country."""
+        return summary_download(self.get_object())
 
 
 class RefundClaimSerializer(serializers.ModelSerializer):

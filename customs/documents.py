@@ -1,7 +1,7 @@
-"""Customs documents as PDFs rendered by WeasyPrint from templates: a declaration as it was filed, and its order's
-commercial invoice. Their labels are in English and, beside it, in the language of the hub they are presented at,
-told by the hub's country: a new hub in a country listed here speaks its language with no code, and a country not
-listed gets English only."""
+"""Customs documents as PDFs rendered by WeasyPrint from templates: a declaration as it was filed, its order's
+commercial invoice, and a summary declaration. Their labels are in English and, beside it, in the language of the
+hub they are presented at, told by the hub's country: a new hub in a country listed here speaks its language with no
+code, and a country not listed gets English only."""
 
 import hashlib
 from typing import Literal
@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from djmoney.money import Money
 
-from customs.models import Declaration
+from customs.models import Declaration, SummaryDeclaration
 from hubs.kernel.downloads import download_response
 from hubs.kernel.pdf import pdf_render
 from hubs.models import Hub
@@ -57,6 +57,10 @@ LABELS = {
     "duties_and_taxes": ("Duties and taxes", {"zh": "关税及税费", "ms": "Duti dan cukai"}),
     "total": ("Total", {"zh": "合计", "ms": "Jumlah"}),
     "currency": ("Currency", {"zh": "币制", "ms": "Mata wang"}),
+    "summary_declaration": ("Summary declaration", {"zh": "汇总申报单", "ms": "Pengisytiharan ringkasan"}),
+    "month": ("Month", {"zh": "申报月份", "ms": "Bulan"}),
+    "destination_country": ("Destination country", {"zh": "运抵国", "ms": "Negara destinasi"}),
+    "exports": ("Exports", {"zh": "清单数", "ms": "Eksport"}),
 }
 
 
@@ -163,6 +167,31 @@ def commercial_invoice_pdf(order: Order, *, hub: Hub | None = None) -> bytes:
         ],
     }
     return pdf_render("customs/commercial_invoice.html", context)
+
+
+def summary_pdf(summary: SummaryDeclaration) -> bytes:
+    """A summary declaration as filed: its exports added up per HS code, labelled for its hub."""
+    hub = summary.hub
+    currency = summary.value.currency.code
+    context = {
+        "summary": summary,
+        "labels": labels_for(hub),
+        "filed": local_date(summary.filed_at, hub),
+        "lines": [{**line, "value": money(Money(line["value"], currency))} for line in summary.lines],
+        "value": money(summary.value),
+    }
+    return pdf_render("customs/summary.html", context)
+
+
+def summary_download(summary: SummaryDeclaration) -> HttpResponse:
+    """The summary declaration as a PDF download, with the checksum of what was rendered."""
+    content = summary_pdf(summary)
+    return download_response(
+        content,
+        content_type="application/pdf",
+        filename=f"{summary.public_id}-summary-declaration.pdf",
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 def document_download(declaration: Declaration, kind: Kind) -> HttpResponse:

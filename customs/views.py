@@ -12,7 +12,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from customs.documents import Kind, document_download
+from customs.documents import Kind, document_download, summary_download
 from customs.forms import AnswerForm, RefundFilingForm
 from customs.models import DeclarationStatus, RefundClaimStatus
 from customs.selectors import declarations_for, refund_claims_for, summary_declarations_for, with_exports
@@ -76,6 +76,14 @@ def _document(kind: Kind):
 
 declaration_pdf = _document("declaration")
 invoice_pdf = _document("invoice")
+
+
+@login_required
+@require_GET
+def summary_pdf(request, public_id):
+    return summary_download(
+        get_object_or_404(summary_declarations_for(actor_for_request(request)), public_id=public_id)
+    )
 
 
 @login_required

@@ -11,12 +11,15 @@ from django.core.exceptions import PermissionDenied
 from hypothesis import given
 from hypothesis import strategies as st
 
+from customs.documents import summary_pdf
 from customs.models import Declaration, Direction, Procedure, SummaryDeclaration, SummaryStatus
 from customs.summaries import _summary_file, _TakenMeanwhile, summaries_file, summary_decide, summary_lines
 from hubs.kernel.errors import DomainError
 from hubs.models import AuditEvent
 from hubs.scoping import actor_for
+from tests.customs.test_documents import CHINESE
 from tests.customs.test_refunds import exported  # noqa: F401 (fixture)
+from tests.pdfs import text_of
 from tests.tenants import session_client
 from trade.models import Order
 
@@ -158,3 +161,40 @@ def test_the_hubs_officer_decides_and_the_seller_follows_it(exported, hgh, mys):
     assert [row["order"] for row in declarations] == [exported.public_id]
     assert declarations[0]["summary"] == again.public_id
     assert Order.objects.count() == 1
+
+
+def test_a_summary_prints_labelled_for_its_hub_and_downloads_for_its_seller_and_officers_only(
+    exported,  # noqa: F811 (fixture)
+    hgh,
+    mys,
+):
+    export_of(exported, datetime(2026, 11, 10, tzinfo=SHANGHAI))
+    [summary] = summaries_file(now=datetime(2026, 12, 2, tzinfo=SHANGHAI))
+
+    text = text_of(summary_pdf(summary))
+    assert "Summary declaration" in text
+    assert summary.public_id in text
+    assert "2026-11" in text
+    assert summary.lines[0]["hs_code"] in text
+    assert hgh.company.legal_name in text
+    if CHINESE:
+        assert "汇总申报单" in text
+
+    pdfs = [
+        (session_client(hgh.seller_admin), f"/customs/summaries/{summary.public_id}/summary.pdf"),
+        (session_client(hgh.seller_admin), f"/api/v1/summary-declarations/{summary.public_id}/summary-pdf/"),
+        (session_client(hgh.officer), f"/admin/customs/summarydeclaration/{summary.pk}/summary.pdf"),
+    ]
+    for client, url in pdfs:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "application/pdf"
+        assert summary.public_id in text_of(
+            b"".join(response.streaming_content) if response.streaming else response.content
+        )
+    for client, url in [
+        (session_client(mys.seller_admin), pdfs[0][1]),
+        (session_client(mys.seller_admin), pdfs[1][1]),
+        (session_client(mys.officer), pdfs[2][1]),
+    ]:
+        assert client.get(url).status_code == 404, url
