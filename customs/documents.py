@@ -102,7 +102,7 @@ def declaration_pdf(declaration: Declaration) -> bytes:
         return {
             **line,
             "value": money(Money(line["value"], currency)),
-            "taxes": money(Money(line.get("taxes", 0), currency)),
+            "taxes": money(Money(line["taxes"], currency)),
         }
 
     whole = {
@@ -184,24 +184,22 @@ def summary_pdf(summary: SummaryDeclaration) -> bytes:
 
 
 def summary_download(summary: SummaryDeclaration) -> HttpResponse:
-    """The summary declaration as a PDF download, with the checksum of what was rendered."""
-    content = summary_pdf(summary)
+    """The summary declaration as a PDF download."""
+    return _pdf_download(summary_pdf(summary), f"{summary.public_id}-summary-declaration.pdf")
+
+
+def _pdf_download(content: bytes, filename: str) -> HttpResponse:
+    """A rendered PDF as a download, with the checksum of what was rendered."""
     return download_response(
-        content,
-        content_type="application/pdf",
-        filename=f"{summary.public_id}-summary-declaration.pdf",
-        sha256=hashlib.sha256(content).hexdigest(),
+        content, content_type="application/pdf", filename=filename, sha256=hashlib.sha256(content).hexdigest()
     )
 
 
 def document_download(declaration: Declaration, kind: Kind) -> HttpResponse:
-    """The declaration, or its order's commercial invoice labelled for the declaration's hub, as a PDF download
-    with the checksum of what was rendered."""
+    """The declaration, or its order's commercial invoice labelled for the declaration's hub, as a PDF download."""
     if kind == "declaration":
         content, filename = declaration_pdf(declaration), f"{declaration.public_id}-declaration.pdf"
     else:
         content = commercial_invoice_pdf(declaration.order, hub=declaration.hub)
         filename = f"{declaration.order.public_id}-commercial-invoice.pdf"
-    return download_response(
-        content, content_type="application/pdf", filename=filename, sha256=hashlib.sha256(content).hexdigest()
-    )
+    return _pdf_download(content, filename)

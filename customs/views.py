@@ -5,7 +5,6 @@ claims, filed from here."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
@@ -19,7 +18,7 @@ from customs.selectors import declarations_for, refund_claims_for, summary_decla
 from customs.services import declaration_answer, refund_claim_file
 from hubs.kernel.errors import DomainError
 from hubs.scoping import actor_for_request
-from hubs.selectors import audit_events_for
+from hubs.selectors import audit_events_about
 
 PAGE_SIZE = 25
 
@@ -97,10 +96,8 @@ def summaries(request):
 def summary_detail(request, public_id):
     actor = actor_for_request(request)
     summary = get_object_or_404(with_exports(summary_declarations_for(actor)), public_id=public_id)
-    history = audit_events_for(actor).filter(
-        target_type=ContentType.objects.get_for_model(summary), target_id=str(summary.pk)
-    )
-    return render(request, "customs/summary_detail.html", {"summary": summary, "history": history.order_by("at")})
+    history = audit_events_about(actor, summary)
+    return render(request, "customs/summary_detail.html", {"summary": summary, "history": history})
 
 
 @login_required

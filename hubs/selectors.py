@@ -8,6 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from hubs.kernel.audit import target_of
 from hubs.kernel.cache import Generation, Snapshot
 from hubs.kernel.errors import DomainError
 from hubs.kernel.money import AmountSum
@@ -164,6 +165,11 @@ def companies_administered_by(actor):
 @selector_for(AuditEvent)
 def audit_events_for(actor):
     return restrict(AuditEvent.objects.select_related("company", "target_type"), actor)
+
+
+def audit_events_about(actor, target):
+    """The audit events about `target` that the actor may read, oldest first: the row's history."""
+    return audit_events_for(actor).filter(**target_of(target)).order_by("at", "id")
 
 
 @selector_for(WebhookEndpoint)

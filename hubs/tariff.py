@@ -437,10 +437,14 @@ class ExportAssessment:
 
     regime: str
     refund: Decimal
-    declarations: int | None
     explanation: str
     # Market procurement: each declaration's (line index, units), as `market_procurement_split` made them.
     parts: tuple = ()
+
+    @property
+    def declarations(self) -> int | None:
+        """How many market-procurement declarations; None for the other regimes."""
+        return len(self.parts) or None
 
 
 def assess_export(basket, rules, *, regime=None):
@@ -456,7 +460,7 @@ def assess_export(basket, rules, *, regime=None):
         )
     goods = sum((round_money(line.unit_price * line.quantity, basket.currency) for line in basket.lines), ZERO)
     if rules.import_rules == ImportRules.MALAYSIA_DFTZ:
-        return ExportAssessment(ExportRegime.EXEMPT, ZERO, None, "Exports are exempt from sales tax: nothing to refund")
+        return ExportAssessment(ExportRegime.EXEMPT, ZERO, "Exports are exempt from sales tax: nothing to refund")
     regime = regime or ExportRegime.CBEC_EXPORT
     if regime == ExportRegime.MARKET_PROCUREMENT:
         if rules.market_procurement_cap is None:
@@ -470,11 +474,7 @@ def assess_export(basket, rules, *, regime=None):
             )
         parts = market_procurement_split(basket.lines, cap=cap)
         return ExportAssessment(
-            regime,
-            ZERO,
-            len(parts),
-            f"VAT exempt, no refund; {goods} in declarations of at most {cap}: {len(parts)}",
-            parts,
+            regime, ZERO, f"VAT exempt, no refund; {goods} in declarations of at most {cap}: {len(parts)}", parts
         )
     refunds = []
     for i, line in enumerate(basket.lines, start=1):
@@ -486,7 +486,7 @@ def assess_export(basket, rules, *, regime=None):
         refunds.append((amount, f"line {i}: {why}"))
     refund = sum((amount for amount, _ in refunds), ZERO)
     explanation = "; ".join(why for _, why in refunds) + " (a trading company's refund, where the exporter qualifies)"
-    return ExportAssessment(regime, refund, None, explanation)
+    return ExportAssessment(regime, refund, explanation)
 
 
 def export_vat_refund(gross, *, vat_rate, refund_rate, currency):

@@ -74,6 +74,11 @@ def tenant_paths(model) -> tuple[str, ...]:
     return tuple(paths)
 
 
+def target_of(obj) -> dict:
+    """How an audit event names the row it is about: its model's content type and its primary key."""
+    return {"target_type": ContentType.objects.get_for_model(type(obj)), "target_id": str(obj.pk)}
+
+
 def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict | None = None, hubs=()):
     """Record one state change of `target`, filed under its company, each of its hubs (and `hubs`),
     and its order; an order's state change is also written out to the company's webhook endpoints, in the
@@ -90,8 +95,7 @@ def audit_event_record(*, actor, verb: str, target, reason: str = "", data: dict
         company=next((company for company in companies if company), None),
         order_ref=getattr(target, "order_ref", ""),
         verb=verb,
-        target_type=ContentType.objects.get_for_model(model),
-        target_id=str(target.pk),
+        **target_of(target),
         reason=reason,
         data=data or {},
     )
